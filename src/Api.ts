@@ -1,0 +1,26 @@
+import { HttpApi, OpenApi } from "@effect/platform"
+import { Authorization } from "./Auth/Api.js"
+import { DiscoveryApi } from "./Discovery/Api.js"
+import { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
+import { BadRequest, InternalServerError } from "./Domain/Server.js"
+import { HealthApi } from "./Health/Api.js"
+import { ProfilesApi } from "./Profiles/Api.js"
+
+/** The social outreach API: `/api/social/*` behind the bearer token, `/health/*` open. */
+export class SocialApi extends HttpApi.make("social")
+  .add(DiscoveryApi)
+  .add(ProfilesApi)
+  .prefix("/api/social")
+  .middleware(Authorization)
+  .addError(TablesMissing)
+  .addError(DatabaseUnavailable)
+{}
+
+export class Api extends HttpApi.make("api")
+  .addHttpApi(SocialApi)
+  .add(HealthApi)
+  .addError(BadRequest)
+  .addError(InternalServerError)
+  .annotate(OpenApi.Title, "social-outreach")
+  .annotate(OpenApi.Description, "Find people on social platforms, keep their profiles, draft and send first messages.")
+{}

@@ -1,0 +1,34 @@
+import { Effect, Option } from "effect"
+import { type DiscoverRequest, type DiscoveryJobId, DiscoveryJobNotFound } from "./Domain/DiscoveryJob.js"
+import { Unprocessable } from "./Domain/Server.js"
+import { DiscoveryRepo } from "./Discovery/Repo.js"
+
+export class Discovery extends Effect.Service<Discovery>()("Discovery", {
+  effect: Effect.gen(function*() {
+    const repo = yield* DiscoveryRepo
+
+    /** Records a queued job for the platform with its validated filters. */
+    const start = Effect.fn("Discovery.start")(function*(request: DiscoverRequest) {
+      if (request.platform === "linkedin") {
+        return yield* new Unprocessable({
+          message: "LinkedIn offers no public people search, so it cannot be discovered. " +
+            "Import your LinkedIn data export (Connections.csv) instead."
+        })
+      }
+      const job = yield* repo.insert({ platform: request.platform, filters: request.filters })
+      yield* Effect.logInfo(`Discovery job ${job.id} queued for ${job.platform}`)
+      return job
+    })
+
+    const get = Effect.fn("Discovery.get")(function*(id: DiscoveryJobId) {
+      const found = yield* repo.findById(id)
+      return yield* Option.match(found, {
+        onNone: () => Effect.fail(DiscoveryJobNotFound.of(id)),
+        onSome: Effect.succeed
+      })
+    })
+
+    return { start, get } as const
+  }),
+  dependencies: [DiscoveryRepo.Default]
+}) {}

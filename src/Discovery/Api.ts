@@ -1,0 +1,21 @@
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { DiscoverRequest, DiscoveryJob, DiscoveryJobIdFromString, DiscoveryJobNotFound } from "../Domain/DiscoveryJob.js"
+import { Unprocessable } from "../Domain/Server.js"
+
+export class DiscoveryApi extends HttpApiGroup.make("discovery")
+  .add(
+    HttpApiEndpoint.post("start", "/discover")
+      .setPayload(DiscoverRequest)
+      .addSuccess(DiscoveryJob.json, { status: 202 })
+      .addError(Unprocessable)
+      .annotate(OpenApi.Description, "Queue a discovery job on one platform; filters are validated per platform.")
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/discover/:id")
+      .setPath(Schema.Struct({ id: DiscoveryJobIdFromString }))
+      .addSuccess(DiscoveryJob.json)
+      .addError(DiscoveryJobNotFound)
+  )
+  .annotate(OpenApi.Title, "Discovery")
+{}

@@ -1,0 +1,12 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Api } from "../Api.js"
+import { Discovery } from "../Discovery.js"
+
+export const HttpDiscoveryLive = HttpApiBuilder.group(Api, "discovery", (handlers) =>
+  Effect.gen(function*() {
+    const discovery = yield* Discovery
+    return handlers
+      .handle("start", ({ payload }) => discovery.start(payload))
+      .handle("get", ({ path }) => discovery.get(path.id))
+  })).pipe(Layer.provide(Discovery.Default))

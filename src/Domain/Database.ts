@@ -1,0 +1,29 @@
+import { HttpApiSchema } from "@effect/platform"
+import { Schema } from "effect"
+
+/** The tables the service reads and writes; startup and readiness verify that each exists. */
+export const SocialTables = ["social_profiles", "social_discovery_jobs", "social_drafts", "social_messages"] as const
+
+export const MigrateCommand = "npm run migrate (or ./prestart.sh)"
+
+export class TablesMissing extends Schema.TaggedError<TablesMissing>()(
+  "TablesMissing",
+  {
+    tables: Schema.Array(Schema.String),
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 503, description: "The database schema is not migrated" })
+) {
+  static readonly of = (tables: ReadonlyArray<string>) =>
+    new TablesMissing({
+      tables,
+      message: `Social outreach tables do not exist: ${tables.join(", ")}. ` +
+        `Database migrations have not been applied. Run: ${MigrateCommand}`
+    })
+}
+
+export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()(
+  "DatabaseUnavailable",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503, description: "The database cannot be reached" })
+) {}

@@ -1,0 +1,132 @@
+import {
+  HttpApiBuilder,
+  HttpApiSwagger,
+  HttpApp,
+  HttpIncomingMessage,
+  HttpServer,
+  HttpServerError,
+  HttpServerRequest,
+  HttpServerResponse
+} from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Cause, Effect, FiberRef, Layer, Option } from "effect"
+import { randomUUID } from "node:crypto"
+import { createServer } from "node:http"
+import { Api } from "./Api.js"
+import { AuthorizationLive } from "./Auth/Http.js"
+import { AppConfig } from "./Config.js"
+import { HttpDiscoveryLive } from "./Discovery/Http.js"
+import { BadRequest, InternalServerError } from "./Domain/Server.js"
+import { HttpHealthLive } from "./Health/Http.js"
+import { MigratedDatabase } from "./Migrations.js"
+import { HttpProfilesLive } from "./Profiles/Http.js"
+
+export const ApiLive = HttpApiBuilder.api(Api).pipe(
+  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpHealthLive]),
+  Layer.provide(AuthorizationLive)
+)
+
+const RequestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The id of the request being served, set by `observe` and read wherever a failure must be reported. */
+export const CurrentRequestId = FiberRef.unsafeMake("")
+
+const requestIdOf = (request: HttpServerRequest.HttpServerRequest) => {
+  const given = request.headers["x-request-id"]
+  return given !== undefined && RequestIdPattern.test(given) ? given : randomUUID()
+}
+
+const json = (body: unknown, status: number) => HttpServerResponse.unsafeJson(body, { status })
+
+const tooLarge = (maxBodyBytes: number) => `Request body is larger than the limit of ${maxBodyBytes} bytes`
+
+const isTooLarge = (error: HttpServerError.RequestError) =>
+  /max|exceed|too large|limit/i.test(`${error.description ?? ""} ${String(error.cause)}`)
+
+/**
+ * The one place a failure that no endpoint declares becomes a response: unreadable input is a 400 that
+ * says why, an unknown route a 404, and anything else (a bug) a 500 whose body carries only the request
+ * id while the log carries the cause under the same id. Declared errors pass through to be encoded.
+ */
+const SettleFailures = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes }) =>
+  HttpApiBuilder.middleware((app) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      Number(request.headers["content-length"] ?? 0) > maxBodyBytes
+        ? Effect.succeed(json(new BadRequest({ message: tooLarge(maxBodyBytes) }), 400))
+        : app
+    ).pipe(
+      // A body without a declared length is cut off at the limit while it streams in.
+      HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
+      Effect.catchAllCause((cause) => {
+        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
+        const failure = Cause.failureOption(cause)
+        if (Option.isSome(failure) && !HttpServerError.isServerError(failure.value)) return Effect.failCause(cause)
+        const error = Option.getOrElse(failure, () => Cause.squash(cause))
+        if (HttpServerError.isServerError(error) && error._tag === "RouteNotFound") {
+          return Effect.succeed(json({ _tag: "NotFound", message: `No route for ${error.request.method} ${error.request.url}` }, 404))
+        }
+        if (HttpServerError.isServerError(error) && error._tag === "RequestError") {
+          const message = isTooLarge(error)
+            ? tooLarge(maxBodyBytes)
+            : error.reason === "Decode"
+            ? "Request body is not valid JSON"
+            : "Request could not be read"
+          return Effect.succeed(json(new BadRequest({ message }), 400))
+        }
+        return Effect.gen(function*() {
+          const requestId = yield* FiberRef.get(CurrentRequestId)
+          yield* Effect.logError("Unhandled failure", cause)
+          return json(InternalServerError.of(requestId), 500)
+        })
+      })
+    )
+  )
+))
+
+/** Gives each request an id (honouring a sane incoming `x-request-id`), `Retry-After` on 503s, and one log line. */
+const observe = (retryAfterSeconds: number) => <E, R>(app: HttpApp.Default<E, R>) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+    const requestId = requestIdOf(request)
+    const started = performance.now()
+    let status = 500
+    return HttpApp.appendPreResponseHandler((_, response) => {
+      status = response.status
+      return Effect.succeed(HttpServerResponse.setHeaders(response, {
+        "x-request-id": requestId,
+        ...(response.status === 503 ? { "retry-after": String(retryAfterSeconds) } : {})
+      }))
+    }).pipe(
+      Effect.zipRight(Effect.locally(app, CurrentRequestId, requestId)),
+      Effect.onExit(() => {
+        const path = request.url.split("?")[0]
+        const durationMs = Math.round((performance.now() - started) * 100) / 100
+        return Effect.logInfo(`${request.method} ${path} ${status}`).pipe(
+          Effect.annotateLogs({ method: request.method, path, status, durationMs })
+        )
+      }),
+      Effect.annotateLogs("requestId", requestId)
+    )
+  })
+
+/** The API as an HTTP app with its docs, served by whatever `HttpServer` is provided. */
+export const HttpLive = Layer.unwrapEffect(
+  Effect.map(AppConfig, (config) =>
+    HttpApiBuilder.serve(observe(config.retryAfterSeconds)).pipe(
+      Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+      Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+      Layer.provide(SettleFailures),
+      Layer.provide(ApiLive)
+    ))
+)
+
+/**
+ * The Node server binds its port only once `MigratedDatabase` exists, that is after the schema was
+ * migrated and verified: there is no way to serve a request on an unmigrated database.
+ */
+export const ServerLive = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    yield* MigratedDatabase
+    const { host, port } = yield* AppConfig
+    return NodeHttpServer.layer(createServer, { host, port }).pipe(HttpServer.withLogAddress)
+  })
+)

@@ -1,0 +1,49 @@
+import { Effect, Option, Schema } from "effect"
+import { Cursor } from "./Domain/Page.js"
+import type { Platform } from "./Domain/Platform.js"
+import { type ProfileId, ProfileNotFound, type ProfileStatus } from "./Domain/Profile.js"
+import { ProfilesRepo } from "./Profiles/Repo.js"
+
+export interface ListProfiles {
+  readonly platform?: Platform | undefined
+  readonly status?: ProfileStatus | undefined
+  readonly q?: string | undefined
+  readonly cursor?: number | undefined
+  readonly limit?: number | undefined
+}
+
+export const DefaultPageSize = 50
+const encodeCursor = Schema.encodeSync(Cursor)
+
+export class Profiles extends Effect.Service<Profiles>()("Profiles", {
+  effect: Effect.gen(function*() {
+    const repo = yield* ProfilesRepo
+
+    const get = Effect.fn("Profiles.get")(function*(id: ProfileId) {
+      const found = yield* repo.findById(id)
+      return yield* Option.match(found, {
+        onNone: () => Effect.fail(ProfileNotFound.of(id)),
+        onSome: Effect.succeed
+      })
+    })
+
+    /** One page, newest first; `nextCursor` is set only when more rows follow. */
+    const list = Effect.fn("Profiles.list")(function*(params: ListProfiles) {
+      const limit = params.limit ?? DefaultPageSize
+      const search = params.q?.trim()
+      const rows = yield* repo.list({
+        platform: params.platform,
+        status: params.status,
+        search: search !== undefined && search.length > 0 ? search : undefined,
+        after: params.cursor as ProfileId | undefined,
+        limit: limit + 1
+      })
+      const items = rows.slice(0, limit)
+      const last = items[items.length - 1]
+      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null }
+    })
+
+    return { get, list } as const
+  }),
+  dependencies: [ProfilesRepo.Default]
+}) {}

@@ -1,0 +1,31 @@
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Cursor, Page, PageLimit } from "../Domain/Page.js"
+import { Platform } from "../Domain/Platform.js"
+import { Profile, ProfileIdFromString, ProfileNotFound, ProfileStatus } from "../Domain/Profile.js"
+
+export const ProfilesPage = Page(Profile.json).annotations({ identifier: "ProfilesPage" })
+
+export class ProfilesApi extends HttpApiGroup.make("profiles")
+  .add(
+    HttpApiEndpoint.get("list", "/profiles")
+      .setUrlParams(Schema.Struct({
+        platform: Schema.optional(Platform),
+        status: Schema.optional(ProfileStatus),
+        q: Schema.optional(Schema.String.pipe(Schema.maxLength(256))).annotations({
+          description: "Case-insensitive text in the handle or display name"
+        }),
+        limit: Schema.optional(PageLimit),
+        cursor: Schema.optional(Cursor)
+      }))
+      .addSuccess(ProfilesPage)
+      .annotate(OpenApi.Description, "Profiles newest first, filtered, in pages linked by an opaque cursor.")
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/profiles/:id")
+      .setPath(Schema.Struct({ id: ProfileIdFromString }))
+      .addSuccess(Profile.json)
+      .addError(ProfileNotFound)
+  )
+  .annotate(OpenApi.Title, "Profiles")
+{}

@@ -1,0 +1,12 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Api } from "../Api.js"
+import { Profiles } from "../Profiles.js"
+
+export const HttpProfilesLive = HttpApiBuilder.group(Api, "profiles", (handlers) =>
+  Effect.gen(function*() {
+    const profiles = yield* Profiles
+    return handlers
+      .handle("list", ({ urlParams }) => profiles.list(urlParams))
+      .handle("get", ({ path }) => profiles.get(path.id))
+  })).pipe(Layer.provide(Profiles.Default))

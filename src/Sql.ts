@@ -1,0 +1,133 @@
+import { SqlClient, type SqlError } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { Duration, Effect, Layer, Option, Redacted, Schedule, String } from "effect"
+import pg from "pg"
+import { AppConfig } from "./Config.js"
+import { DatabaseUnavailable, SocialTables, TablesMissing } from "./Domain/Database.js"
+import { EmbeddedPostgres } from "./Sql/Embedded.js"
+
+// bigint ids and counts fit in a JS number far beyond any table we will hold; strings would leak into the API.
+const INT8_OID = 20
+const types = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") =>
+    oid === INT8_OID && format !== "binary" ? Number : pg.types.getTypeParser(oid, format as never)) as never
+}
+
+const postgresCode = (error: SqlError.SqlError): string | undefined =>
+  error.cause instanceof pg.DatabaseError ? error.cause.code : undefined
+
+const connectionCodes = new Set(["57P01", "57P02", "57P03", "53300", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EPIPE"])
+
+/** Describes why a connection failed without echoing SQL or credentials. */
+export const describeCause = (error: SqlError.SqlError): string => {
+  const cause = error.cause as { code?: unknown; message?: unknown } | undefined
+  const detail = typeof cause?.message === "string" && cause.message.length > 0 ? cause.message : error.message
+  return typeof cause?.code === "string" ? `${detail} (${cause.code})` : detail
+}
+
+export const isConnectionError = (error: SqlError.SqlError): boolean => {
+  if (error.message === "Failed to acquire connection" || error.message === "Connection error") return true
+  const code = postgresCode(error) ?? (error.cause as { code?: unknown } | undefined)?.code
+  return typeof code === "string" && (code.startsWith("08") || connectionCodes.has(code))
+}
+
+// Bad credentials or a database that does not exist will not fix themselves: fail at once.
+const isPermanentConnectError = (error: SqlError.SqlError): boolean => {
+  const code = postgresCode(error)
+  return code !== undefined && (code.startsWith("28") || code === "3D000")
+}
+
+/** Our tables that do not exist in the current schema right now. */
+export const missingTables = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const rows = yield* sql<{ name: string }>`
+    SELECT name FROM unnest(string_to_array(${SocialTables.join(",")}, ',')) AS name
+    WHERE to_regclass(quote_ident(current_schema()) || '.' || name) IS NULL
+    ORDER BY name`
+  return rows.map((row) => row.name)
+})
+
+/**
+ * The one place a database failure becomes a domain error: a missing table of ours is `TablesMissing`,
+ * a lost connection is `DatabaseUnavailable`, and anything else is a bug, left as a defect for the HTTP
+ * edge to log under the request id.
+ */
+export const mapSqlError = (error: SqlError.SqlError) =>
+  Effect.gen(function*() {
+    if (isConnectionError(error)) {
+      return yield* new DatabaseUnavailable({ message: "The database is not reachable right now. Retry shortly." })
+    }
+    if (postgresCode(error) === "42P01") {
+      const client = yield* Effect.serviceOption(SqlClient.SqlClient)
+      const missing = Option.isSome(client)
+        ? yield* missingTables.pipe(
+          Effect.provideService(SqlClient.SqlClient, client.value),
+          Effect.orElseSucceed((): ReadonlyArray<string> => [])
+        )
+        : []
+      const named = SocialTables.filter((table) => String.includes(`"${table}"`)(describeCause(error)))
+      const tables = missing.length > 0 ? missing : named
+      if (tables.length > 0) return yield* TablesMissing.of(tables)
+    }
+    return yield* Effect.die(error)
+  })
+
+const pgClient = (url: Redacted.Redacted, maxConnections: number, connectTimeout: Duration.Duration) =>
+  PgClient.layer({
+    url,
+    maxConnections,
+    connectTimeout,
+    applicationName: "social-outreach",
+    transformQueryNames: String.camelToSnake,
+    transformResultNames: String.snakeToCamel,
+    types
+  })
+
+const hostOf = (url: Redacted.Redacted) => {
+  try {
+    const parsed = new URL(Redacted.value(url))
+    return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`
+  } catch {
+    return "the configured server"
+  }
+}
+
+/**
+ * The SQL client: PostgreSQL at `DATABASE_URL` (its `sslmode` honoured), or else an embedded PGlite served
+ * on loopback. A server that is not up yet is retried with a bounded backoff, each attempt logged.
+ */
+export const SqlLive = Layer.unwrapScoped(
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    const external = Option.isSome(config.databaseUrl)
+    const url = Option.isSome(config.databaseUrl)
+      ? config.databaseUrl.value
+      : yield* EmbeddedPostgres.start(config.pgliteDataDir)
+    // PGlite is a single session: a second connection would interleave its transactions with the first.
+    const maxConnections = external ? config.databasePoolMax : 1
+    const target = external ? hostOf(url) : `embedded PGlite at ${config.pgliteDataDir}`
+    const attempts = config.databaseConnectRetries + 1
+    let attempt = 0
+    return pgClient(url, maxConnections, config.databaseConnectTimeout).pipe(
+      Layer.tapError((error) => {
+        attempt++
+        return attempt < attempts && !isPermanentConnectError(error)
+          ? Effect.logWarning(`Database ${target} not reachable (attempt ${attempt} of ${attempts}): ${describeCause(error)}`)
+          : Effect.void
+      }),
+      Layer.retry(
+        Schedule.exponential("500 millis").pipe(
+          Schedule.union(Schedule.spaced("8 seconds")),
+          Schedule.intersect(Schedule.recurs(config.databaseConnectRetries)),
+          Schedule.whileInput((error: SqlError.SqlError) => !isPermanentConnectError(error))
+        )
+      ),
+      Layer.mapError((error) =>
+        new DatabaseUnavailable({
+          message: `Could not connect to the database (${target}) after ${attempt} attempt(s): ${describeCause(error)}`
+        })
+      ),
+      Layer.tap(() => Effect.logInfo(`Connected to ${target} (pool of ${maxConnections})`))
+    )
+  })
+)

@@ -1,0 +1,15 @@
+import { Layer } from "effect"
+import { AppConfig } from "./Config.js"
+import { HttpLive, ServerLive } from "./Http.js"
+import { LoggingLive } from "./Logging.js"
+import { DatabaseLive } from "./Migrations.js"
+import { runMain } from "./Runtime.js"
+
+HttpLive.pipe(
+  Layer.provide(ServerLive),
+  Layer.provide(DatabaseLive),
+  Layer.provide(LoggingLive),
+  Layer.provide(AppConfig.Default),
+  Layer.launch,
+  runMain
+)
