@@ -1,4 +1,4 @@
-import { Config, ConfigProvider, Duration, Effect, Layer, LogLevel, Redacted } from "effect"
+import { Config, ConfigError, ConfigProvider, Duration, Effect, Either, Layer, LogLevel, Redacted } from "effect"
 
 const port = (name: string, fallback: number) =>
   Config.integer(name).pipe(
@@ -19,6 +19,17 @@ const nonEmptyRedacted = (name: string) =>
     )
   )
 
+const logLevels: Record<string, LogLevel.LogLevel> = {
+  trace: LogLevel.Trace,
+  debug: LogLevel.Debug,
+  info: LogLevel.Info,
+  warn: LogLevel.Warning,
+  warning: LogLevel.Warning,
+  error: LogLevel.Error,
+  fatal: LogLevel.Fatal,
+  none: LogLevel.None
+}
+
 const settings = Config.all({
   port: port("PORT", 3000),
   host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
@@ -35,7 +46,15 @@ const settings = Config.all({
   migrationLockTimeout: Config.duration("MIGRATION_LOCK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
   maxBodyBytes: positiveInt("MAX_BODY_BYTES", 64 * 1024),
   retryAfterSeconds: positiveInt("RETRY_AFTER_SECONDS", 5),
-  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  logLevel: Config.string("LOG_LEVEL").pipe(
+    Config.mapOrFail((value) => {
+      const level = logLevels[value.toLowerCase()]
+      return level !== undefined
+        ? Either.right(level)
+        : Either.left(ConfigError.InvalidData([], `Expected one of ${Object.keys(logLevels).join(", ")}, got "${value}"`))
+    }),
+    Config.withDefault(LogLevel.Info)
+  ),
   logFormat: Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.withDefault("pretty" as const))
 })
 

@@ -1,8 +1,8 @@
-import { NodeFileSystem } from "@effect/platform-node"
 import { Migrator, SqlClient, type SqlError } from "@effect/sql"
-import { fromFileSystem } from "@effect/sql/Migrator/FileSystem"
 import { Array, Context, Duration, Effect, Layer, Option } from "effect"
-import { fileURLToPath } from "node:url"
+import { readdir } from "node:fs/promises"
+import { join } from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import pg from "pg"
 import { AppConfig } from "./Config.js"
 import { TablesMissing } from "./Domain/Database.js"
@@ -23,9 +23,30 @@ export const migrationsDirectory = fileURLToPath(new URL("./migrations", import.
 
 /** Where migrations come from: the files in `src/migrations` unless a test supplies its own. */
 export class MigrationLoader extends Context.Reference<MigrationLoader>()("Migrations/Loader", {
-  defaultValue: (): Migrator.Loader =>
-    fromFileSystem(migrationsDirectory).pipe(Effect.provide(NodeFileSystem.layer))
+  defaultValue: (): Migrator.Loader => fromDirectory(migrationsDirectory)
 }) {}
+
+/**
+ * `Migrator.fromFileSystem`, with the `import()` made from this module rather than from inside
+ * `@effect/sql`, so that whatever loads our TypeScript (tsx, vitest) also loads the migrations.
+ */
+export const fromDirectory = (directory: string): Migrator.Loader =>
+  Effect.tryPromise({
+    try: () => readdir(directory),
+    catch: (cause) =>
+      new Migrator.MigrationError({ reason: "import-error", message: `Cannot read migrations in ${directory}: ${cause}` })
+  }).pipe(
+    Effect.map((files) =>
+      files
+        .flatMap((file) => {
+          const match = /^(\d+)_([^.]+)\.(js|ts)$/.exec(file)
+          if (match === null || file.endsWith(".d.ts")) return []
+          const load = Effect.promise(() => import(pathToFileURL(join(directory, file)).href))
+          return [[Number(match[1]), match[2]!, load] as Migrator.ResolvedMigration]
+        })
+        .sort(([a], [b]) => a - b)
+    )
+  )
 
 const label = (id: number, name: string) => `${String(id).padStart(4, "0")}_${name}`
 
@@ -124,7 +145,7 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
               Effect.zipRight(Effect.isEffect(migration) ? migration : Effect.die(`${label(id, name)} exports no Effect`)),
               Effect.timed,
               Effect.flatMap(([took]) =>
-                Effect.logInfo(`Applied migration ${label(id, name)} in ${Duration.format(took)}`)
+                Effect.logInfo(`Applied migration ${label(id, name)} in ${Duration.toMillis(took).toFixed(1)}ms`)
               )
             )
           })
@@ -202,7 +223,7 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
         })
       }
       if (current.pending.length > 0) return yield* MigrationsPending.of(current.pending)
-      if (current.missingTables.length > 0) return yield* TablesMissing.of(current.missingTables)
+      if (current.missingTables.length > 0) return yield* TablesMissing.drift(current.missingTables)
       return current
     }).pipe(Effect.withSpan("Migrations.verify"))
 

@@ -1,0 +1,72 @@
+// A minimal Fastify + pg baseline serving GET /api/social/profiles like the service does.
+import Fastify from "fastify"
+import pg from "pg"
+
+interface ProfileRow {
+  id: string
+  platform: string
+  external_id: string
+  handle: string
+  display_name: string | null
+  bio: string | null
+  location: string | null
+  url: string | null
+  avatar_url: string | null
+  followers_count: number | null
+  accepts_dms: boolean | null
+  status: string
+  first_seen_at: Date
+  last_seen_at: Date
+  created_at: Date
+  updated_at: Date
+}
+
+const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
+  followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at`
+
+const pool = new pg.Pool({ connectionString: process.env["DATABASE_URL"], max: 10 })
+const app = Fastify({ logger: false })
+
+const toItem = (row: ProfileRow) => ({
+  id: Number(row.id),
+  platform: row.platform,
+  externalId: row.external_id,
+  handle: row.handle,
+  displayName: row.display_name,
+  bio: row.bio,
+  location: row.location,
+  url: row.url,
+  avatarUrl: row.avatar_url,
+  followersCount: row.followers_count,
+  acceptsDms: row.accepts_dms,
+  status: row.status,
+  firstSeenAt: row.first_seen_at.toISOString(),
+  lastSeenAt: row.last_seen_at.toISOString(),
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString()
+})
+
+app.get<{ Querystring: { limit?: string } }>("/api/social/profiles", async (request, reply) => {
+  const limit = request.query.limit === undefined ? 50 : Number(request.query.limit)
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    return reply.code(400).send({ _tag: "BadRequest", message: "limit must be 1 to 100" })
+  }
+  const { rows } = await pool.query<ProfileRow>(
+    `SELECT ${columns} FROM social_profiles ORDER BY id DESC LIMIT $1`,
+    [limit + 1]
+  )
+  const items = rows.slice(0, limit).map(toItem)
+  const last = items[items.length - 1]
+  const nextCursor = rows.length > limit && last ? Buffer.from(`v1:${last.id}`).toString("base64url") : null
+  return { items, nextCursor }
+})
+
+const shutdown = async () => {
+  await app.close()
+  await pool.end()
+  process.exit(0)
+}
+process.once("SIGTERM", () => void shutdown())
+process.once("SIGINT", () => void shutdown())
+
+await app.listen({ host: process.env["HOST"] ?? "127.0.0.1", port: Number(process.env["PORT"] ?? 3001) })

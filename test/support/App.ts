@@ -1,0 +1,49 @@
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { AppConfig } from "../../src/Config.js"
+import { HttpLive } from "../../src/Http.js"
+import { LoggingLive } from "../../src/Logging.js"
+import { DatabaseLive } from "../../src/Migrations.js"
+import { freshDatabase } from "./Database.js"
+
+/** The whole service in-process (real HTTP stack on a random port), with the SQL client exposed to the test. */
+export const appLayer = (config: Record<string, string>) =>
+  HttpLive.pipe(
+    Layer.provideMerge(NodeHttpServer.layerTest),
+    Layer.provideMerge(DatabaseLive),
+    Layer.provide(LoggingLive),
+    Layer.provideMerge(AppConfig.fromMap({ LOG_LEVEL: "warn", ...config }))
+  )
+
+/** The service on a fresh PostgreSQL database of its own, dropped when the layer is released. */
+export const pgAppLayer = (config: Record<string, string> = {}) =>
+  Layer.unwrapScoped(Effect.map(freshDatabase, ({ url }) => appLayer({ DATABASE_URL: url, ...config })))
+
+export interface Reply {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: any
+}
+
+/** A raw HTTP call, so tests see exactly the status, headers and body a client would. */
+export const call = (
+  method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH",
+  path: string,
+  options: { readonly body?: unknown; readonly raw?: string; readonly headers?: Record<string, string> } = {}
+) =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    let request = HttpClientRequest.make(method)(path).pipe(HttpClientRequest.setHeaders(options.headers ?? {}))
+    if (options.raw !== undefined) request = HttpClientRequest.bodyText(request, options.raw, "application/json")
+    else if (options.body !== undefined) request = HttpClientRequest.bodyText(request, JSON.stringify(options.body), "application/json")
+    const response = yield* client.execute(request)
+    const text = yield* response.text
+    let body: unknown = text
+    try {
+      body = text.length > 0 ? JSON.parse(text) : undefined
+    } catch {
+      // not JSON (the docs page): keep the text
+    }
+    return { status: response.status, headers: response.headers, body } as Reply
+  }).pipe(Effect.scoped, Effect.orDie)

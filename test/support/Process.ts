@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+export const root = fileURLToPath(new URL("../..", import.meta.url))
+
+export interface Finished {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const quietEnv = (env: Record<string, string>) => ({
+  PATH: process.env.PATH ?? "",
+  HOME: process.env.HOME ?? "/root",
+  LOG_FORMAT: "json",
+  ...env
+})
+
+/** Starts `node --import tsx <script>` from the repository root; the caller waits for or kills it. */
+export const start = (script: string, args: Array<string>, env: Record<string, string>) => {
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: root, env: quietEnv(env) })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (chunk) => (stdout += chunk))
+  child.stderr.on("data", (chunk) => (stderr += chunk))
+  const finished = new Promise<Finished>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }))
+  )
+  return { child, finished, output: () => stdout + stderr }
+}
+
+/** Runs a command to its end, killing it after `timeoutMs`. */
+export const run = (command: string, args: Array<string>, env: Record<string, string>, timeoutMs = 60_000) => {
+  const child: ChildProcess = spawn(command, args, { cwd: root, env: quietEnv(env) })
+  let stdout = ""
+  let stderr = ""
+  child.stdout!.on("data", (chunk) => (stdout += chunk))
+  child.stderr!.on("data", (chunk) => (stderr += chunk))
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+  return new Promise<Finished>((resolve) =>
+    child.on("close", (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  )
+}
+
+export const migrate = (args: Array<string>, env: Record<string, string>) =>
+  run(process.execPath, ["--import", "tsx", "src/bin/migrate.ts", ...args], env)
+
+export const waitFor = async (check: () => Promise<boolean>, timeoutMs: number, what: string) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`Timed out after ${timeoutMs}ms waiting for ${what}`)
+}
