@@ -204,6 +204,8 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
         })
       )
     }).pipe(
+      // Migration files ask for the SqlClient themselves: give them ours.
+      Effect.provideService(SqlClient.SqlClient, sql),
       Effect.catchSomeDefect(toMigrationFailed),
       Effect.tap((applied) =>
         Effect.logInfo(
