@@ -14,8 +14,11 @@ const positiveInt = (name: string, fallback: number) =>
 
 const nonEmptyRedacted = (name: string) =>
   Config.option(
-    Config.redacted(name).pipe(
-      Config.validate({ message: "Expected a non-empty value", validation: (r) => Redacted.value(r).length > 0 })
+    Config.nested(
+      Config.redacted().pipe(
+        Config.validate({ message: "Expected a non-empty value", validation: (r) => Redacted.value(r).length > 0 })
+      ),
+      name
     )
   )
 

@@ -15,10 +15,13 @@ import { createServer } from "node:http"
 import { Api } from "./Api.js"
 import { AuthorizationLive } from "./Auth/Http.js"
 import { AppConfig } from "./Config.js"
+import { Discovery } from "./Discovery.js"
 import { HttpDiscoveryLive } from "./Discovery/Http.js"
 import { BadRequest, InternalServerError } from "./Domain/Server.js"
+import { Health } from "./Health.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { MigratedDatabase } from "./Migrations.js"
+import { Profiles } from "./Profiles.js"
 import { HttpProfilesLive } from "./Profiles/Http.js"
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
@@ -108,8 +111,8 @@ const observe = (retryAfterSeconds: number) => <E, R>(app: HttpApp.Default<E, R>
     )
   })
 
-/** The API as an HTTP app with its docs, served by whatever `HttpServer` is provided. */
-export const HttpLive = Layer.unwrapEffect(
+/** The API as an HTTP app with its docs, on whatever `HttpServer` and domain services are provided. */
+export const HttpApiLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     HttpApiBuilder.serve(observe(config.retryAfterSeconds)).pipe(
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
@@ -118,6 +121,8 @@ export const HttpLive = Layer.unwrapEffect(
       Layer.provide(ApiLive)
     ))
 )
+
+export const HttpLive = HttpApiLive.pipe(Layer.provide([Discovery.Default, Profiles.Default, Health.Default]))
 
 /**
  * The Node server binds its port only once `MigratedDatabase` exists, that is after the schema was

@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { Discovery } from "../Discovery.js"
 
@@ -9,4 +9,4 @@ export const HttpDiscoveryLive = HttpApiBuilder.group(Api, "discovery", (handler
     return handlers
       .handle("start", ({ payload }) => discovery.start(payload))
       .handle("get", ({ path }) => discovery.get(path.id))
-  })).pipe(Layer.provide(Discovery.Default))
+  }))

@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { Health } from "../Health.js"
 
@@ -9,4 +9,4 @@ export const HttpHealthLive = HttpApiBuilder.group(Api, "health", (handlers) =>
     return handlers
       .handle("live", () => Effect.succeed({ status: "live" as const }))
       .handle("ready", () => Effect.as(health.ready(), { status: "ready" as const }))
-  })).pipe(Layer.provide(Health.Default))
+  }))

@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { Api } from "../Api.js"
 import { Profiles } from "../Profiles.js"
 
@@ -9,4 +9,4 @@ export const HttpProfilesLive = HttpApiBuilder.group(Api, "profiles", (handlers)
     return handlers
       .handle("list", ({ urlParams }) => profiles.list(urlParams))
       .handle("get", ({ path }) => profiles.get(path.id))
-  })).pipe(Layer.provide(Profiles.Default))
+  }))

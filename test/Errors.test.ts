@@ -1,0 +1,115 @@
+import { NodeHttpServer } from "@effect/platform-node"
+import { SqlError } from "@effect/sql"
+import { expect, it, layer } from "@effect/vitest"
+import { Effect, Exit, Layer, Ref, Schema } from "effect"
+import pg from "pg"
+import { AppConfig } from "../src/Config.js"
+import { Discovery } from "../src/Discovery.js"
+import { DatabaseUnavailable, SocialTables, TablesMissing } from "../src/Domain/Database.js"
+import { DiscoveryJobNotFound } from "../src/Domain/DiscoveryJob.js"
+import { ProfileNotFound } from "../src/Domain/Profile.js"
+import { BadRequest, InternalServerError, Unauthorized, Unprocessable } from "../src/Domain/Server.js"
+import { Health } from "../src/Health.js"
+import { HttpApiLive } from "../src/Http.js"
+import { Profiles } from "../src/Profiles.js"
+import { mapSqlError } from "../src/Sql.js"
+import { call } from "./support/App.js"
+
+// The contract: each declared error, the status a client sees for it.
+const statusOf = {
+  TablesMissing: 503,
+  DatabaseUnavailable: 503,
+  ProfileNotFound: 404,
+  DiscoveryJobNotFound: 404,
+  Unauthorized: 401,
+  BadRequest: 400,
+  Unprocessable: 422,
+  InternalServerError: 500
+} as const
+
+const DeclaredError = Schema.Union(
+  TablesMissing,
+  DatabaseUnavailable,
+  ProfileNotFound,
+  DiscoveryJobNotFound,
+  Unauthorized,
+  BadRequest,
+  Unprocessable,
+  InternalServerError
+)
+type DeclaredError = typeof DeclaredError.Type
+
+class Failure extends Effect.Service<Failure>()("test/Failure", {
+  effect: Ref.make<DeclaredError>(new DatabaseUnavailable({ message: "unset" }))
+}) {}
+
+const failing = Effect.flatMap(Failure, Ref.get).pipe(Effect.flatMap(Effect.fail))
+
+// Every service the HTTP layer calls fails with whatever error the property put in `Failure`.
+const FailingServices = Layer.mergeAll(
+  Layer.effect(Profiles, Effect.map(Failure, (ref) => new Profiles({ get: () => Effect.flatMap(Ref.get(ref), Effect.fail), list: () => Effect.flatMap(Ref.get(ref), Effect.fail) } as never))),
+  Layer.effect(Discovery, Effect.map(Failure, (ref) => new Discovery({ start: () => Effect.flatMap(Ref.get(ref), Effect.fail), get: () => Effect.flatMap(Ref.get(ref), Effect.fail) } as never))),
+  Layer.succeed(Health, new Health({ ready: () => failing } as never))
+)
+
+const app = HttpApiLive.pipe(
+  Layer.provide(FailingServices),
+  Layer.provideMerge(Failure.Default),
+  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))
+)
+
+layer(app, { excludeTestServices: true })("Declared errors through the real HTTP layer", (it) => {
+  it.effect.prop(
+    "every declared error answers with its status, Retry-After on 503, and a body that decodes back to it",
+    { error: DeclaredError, route: Schema.Literal("/api/social/profiles/1", "/api/social/profiles", "/api/social/discover/1") },
+    ({ error, route }) =>
+      Effect.gen(function*() {
+        yield* Ref.set(yield* Failure, error)
+        const reply = yield* call("GET", route)
+        expect(reply.status).toBe(statusOf[error._tag])
+        expect(reply.headers["retry-after"]).toBe(reply.status === 503 ? "5" : undefined)
+        expect(reply.headers["x-request-id"]).toBeDefined()
+        expect(Schema.decodeUnknownSync(DeclaredError)(reply.body)).toEqual(error)
+      }),
+    { fastCheck: { numRuns: 150 } }
+  )
+
+  it.effect("readiness reports the same typed 503 body", () =>
+    Effect.gen(function*() {
+      yield* Ref.set(yield* Failure, TablesMissing.of(["social_drafts"]))
+      const reply = yield* call("GET", "/health/ready")
+      expect(reply.status).toBe(503)
+      expect(reply.headers["retry-after"]).toBe("5")
+      expect(reply.body).toMatchObject({ _tag: "TablesMissing", tables: ["social_drafts"] })
+      expect(reply.body.message).toContain("npm run migrate")
+    }))
+})
+
+const sqlError = (code: string, message: string) => {
+  const cause = new pg.DatabaseError(message, 0, "error")
+  cause.code = code
+  return new SqlError.SqlError({ cause, message: "Failed to execute statement" })
+}
+
+it.effect.prop(
+  "a database error is TablesMissing for our tables, DatabaseUnavailable for a lost connection, and a defect otherwise",
+  {
+    table: Schema.Literal(...SocialTables),
+    connectionCode: Schema.Literal("08000", "08003", "08006", "57P01", "57P02", "57P03", "53300"),
+    otherCode: Schema.Literal("23505", "23503", "22P02", "42703", "40001", "XX000"),
+    other: Schema.String
+  },
+  ({ connectionCode, other, otherCode, table }) =>
+    Effect.gen(function*() {
+      const missing = yield* Effect.flip(mapSqlError(sqlError("42P01", `relation "${table}" does not exist`)))
+      expect(missing).toEqual(TablesMissing.of([table]))
+      const down = yield* Effect.flip(mapSqlError(sqlError(connectionCode, other)))
+      expect(down._tag).toBe("DatabaseUnavailable")
+      expect(down.message).not.toContain(other.length > 3 ? other : "\u0000")
+      const bug = yield* Effect.exit(mapSqlError(sqlError(otherCode, other)))
+      expect(Exit.isFailure(bug) && bug.cause._tag).toBe("Die")
+      const notOurs = yield* Effect.exit(mapSqlError(sqlError("42P01", `relation "x${table}" does not exist`)))
+      expect(Exit.isFailure(notOurs) && notOurs.cause._tag).toBe("Die")
+    })
+)
