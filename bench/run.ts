@@ -360,7 +360,7 @@ const main = async () => {
   }, null, 2) + "\n")
   console.log("figures written to bench/results.json")
 
-  const warnings = serviceLog.filter((line) => !line.includes("API_TOKEN is not set"))
+  const warnings = serviceLog.filter((line) => !line.startsWith("[migrate]") && !line.includes("API_TOKEN is not set"))
   if (warnings.length > 0) {
     console.log(`\nchild process output (${warnings.length} lines, first 20):`)
     for (const line of warnings.slice(0, 20)) console.log(`  ${line}`)

@@ -1,9 +1,12 @@
 import { NodeRuntime } from "@effect/platform-node"
-import { Cause, Effect } from "effect"
+import { Cause, ConfigError, Effect } from "effect"
 
 /** A startup or command failure, said in one line: the typed error's own message, or the pretty cause. */
 export const describeFailure = (cause: Cause.Cause<unknown>): string => {
   const failure = Cause.failureOption(cause)
+  if (failure._tag === "Some" && ConfigError.isConfigError(failure.value)) {
+    return `Invalid configuration: ${String(failure.value)}`
+  }
   if (failure._tag === "Some") {
     const error = failure.value as { _tag?: unknown; message?: unknown }
     if (typeof error.message === "string" && error.message.length > 0) {
