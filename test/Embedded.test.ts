@@ -1,0 +1,35 @@
+import { SqlClient } from "@effect/sql"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { AppConfig } from "../src/Config.js"
+import { DatabaseLive } from "../src/Migrations.js"
+
+const embedded = (dataDir: string) =>
+  DatabaseLive.pipe(Layer.provide(AppConfig.fromMap({ PGLITE_DATA_DIR: dataDir, LOG_LEVEL: "none" })))
+
+describe("Embedded PGlite", () => {
+  it.live("keeps its data and its migrations across restarts", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* Effect.acquireRelease(
+        Effect.sync(() => join(mkdtempSync(join(tmpdir(), "so-embedded-")), "nested", "pglite")),
+        (dir) => Effect.sync(() => rmSync(join(dir, "..", ".."), { recursive: true, force: true }))
+      )
+      yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        yield* sql`INSERT INTO social_discovery_jobs (platform, filters) VALUES ('bluesky', '{"query":"kept"}')`
+      }).pipe(Effect.provide(embedded(dataDir)))
+
+      const [jobs, migrations] = yield* Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        return yield* Effect.all([
+          sql<{ filters: { query: string } }>`SELECT filters FROM social_discovery_jobs`,
+          sql<{ n: number }>`SELECT count(*)::int AS n FROM effect_sql_migrations`
+        ])
+      }).pipe(Effect.provide(embedded(dataDir)))
+      expect(jobs.map((job) => job.filters.query)).toEqual(["kept"])
+      expect(migrations[0]!.n).toBe(4)
+    }).pipe(Effect.scoped), 60_000)
+})
