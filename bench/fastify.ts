@@ -1,6 +1,7 @@
 // A minimal Fastify + pg baseline serving GET /api/social/profiles like the service does.
 import Fastify from "fastify"
 import pg from "pg"
+import { timestampFromPostgres } from "../src/Domain/Timestamp.js"
 
 interface ProfileRow {
   id: string
@@ -15,15 +16,17 @@ interface ProfileRow {
   followers_count: number | null
   accepts_dms: boolean | null
   status: string
-  first_seen_at: Date
-  last_seen_at: Date
-  created_at: Date
-  updated_at: Date
+  first_seen_at: string
+  last_seen_at: string
+  created_at: string
+  updated_at: string
 }
 
 const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
   followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at`
 
+// The same timestamp text as the service serves, so both answer with identical JSON.
+pg.types.setTypeParser(1184, timestampFromPostgres)
 const pool = new pg.Pool({ connectionString: process.env["DATABASE_URL"], max: 10 })
 const app = Fastify({ logger: false })
 
@@ -40,10 +43,10 @@ const toItem = (row: ProfileRow) => ({
   followersCount: row.followers_count,
   acceptsDms: row.accepts_dms,
   status: row.status,
-  firstSeenAt: row.first_seen_at.toISOString(),
-  lastSeenAt: row.last_seen_at.toISOString(),
-  createdAt: row.created_at.toISOString(),
-  updatedAt: row.updated_at.toISOString()
+  firstSeenAt: row.first_seen_at,
+  lastSeenAt: row.last_seen_at,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at
 })
 
 app.get<{ Querystring: { limit?: string } }>("/api/social/profiles", async (request, reply) => {

@@ -53,7 +53,7 @@ const label = (id: number, name: string) => `${String(id).padStart(4, "0")}_${na
 export interface AppliedMigration {
   readonly id: number
   readonly name: string
-  readonly appliedAt: Date
+  readonly appliedAt: string
 }
 
 export interface MigrationStatus {

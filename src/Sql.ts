@@ -4,13 +4,22 @@ import { Duration, Effect, Layer, Option, Redacted, Schedule, String } from "eff
 import pg from "pg"
 import { AppConfig } from "./Config.js"
 import { DatabaseUnavailable, SocialTables, TablesMissing } from "./Domain/Database.js"
+import { timestampFromPostgres } from "./Domain/Timestamp.js"
 import { EmbeddedPostgres } from "./Sql/Embedded.js"
 
 // bigint ids and counts fit in a JS number far beyond any table we will hold; strings would leak into the API.
+// timestamptz stays text (made ISO 8601): the API serves it as a string, so a Date would be built for nothing.
 const INT8_OID = 20
+const TIMESTAMPTZ_OID = 1184
 const types = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
-    oid === INT8_OID && format !== "binary" ? Number : pg.types.getTypeParser(oid, format as never)) as never
+    format === "binary"
+      ? pg.types.getTypeParser(oid, format)
+      : oid === INT8_OID
+      ? Number
+      : oid === TIMESTAMPTZ_OID
+      ? timestampFromPostgres
+      : pg.types.getTypeParser(oid, format as never)) as never
 }
 
 const postgresCode = (error: SqlError.SqlError): string | undefined =>

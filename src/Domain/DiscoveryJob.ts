@@ -1,7 +1,7 @@
 import { HttpApiSchema } from "@effect/platform"
-import { Model } from "@effect/sql"
 import { Schema } from "effect"
 import { Platform } from "./Platform.js"
+import { Timestamp } from "./Timestamp.js"
 
 export const DiscoveryJobId = Schema.Int.pipe(Schema.positive(), Schema.brand("DiscoveryJobId"))
 export type DiscoveryJobId = typeof DiscoveryJobId.Type
@@ -69,13 +69,11 @@ export const DiscoverRequest = Schema.Union(
 ).annotations({ identifier: "DiscoverRequest" })
 export type DiscoverRequest = typeof DiscoverRequest.Type
 
-const NullableTimestamp = Model.Field({
-  select: Schema.NullOr(Model.DateTimeFromDate),
-  json: Schema.NullOr(Schema.DateTimeUtc)
-})
+const NullableTimestamp = Schema.NullOr(Timestamp)
 
-export class DiscoveryJob extends Model.Class<DiscoveryJob>("DiscoveryJob")({
-  id: Model.Generated(DiscoveryJobId),
+/** A discovery job and its progress. */
+export const DiscoveryJob = Schema.Struct({
+  id: DiscoveryJobId,
   platform: Platform,
   filters: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   status: DiscoveryJobStatus,
@@ -87,9 +85,10 @@ export class DiscoveryJob extends Model.Class<DiscoveryJob>("DiscoveryJob")({
   nextRunAt: NullableTimestamp,
   startedAt: NullableTimestamp,
   finishedAt: NullableTimestamp,
-  createdAt: Model.DateTimeInsertFromDate,
-  updatedAt: Model.DateTimeUpdateFromDate
-}) {}
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}).annotations({ identifier: "DiscoveryJob" })
+export type DiscoveryJob = typeof DiscoveryJob.Type
 
 export class DiscoveryJobNotFound extends Schema.TaggedError<DiscoveryJobNotFound>()(
   "DiscoveryJobNotFound",

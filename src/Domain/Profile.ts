@@ -1,7 +1,7 @@
 import { HttpApiSchema } from "@effect/platform"
-import { Model } from "@effect/sql"
 import { Schema } from "effect"
 import { Platform } from "./Platform.js"
+import { Timestamp } from "./Timestamp.js"
 
 export const ProfileId = Schema.Int.pipe(Schema.positive(), Schema.brand("ProfileId"))
 export type ProfileId = typeof ProfileId.Type
@@ -12,8 +12,9 @@ export type ProfileStatus = typeof ProfileStatus.Type
 
 const NullableString = Schema.NullOr(Schema.String)
 
-export class Profile extends Model.Class<Profile>("Profile")({
-  id: Model.Generated(ProfileId),
+/** A person found on a platform. */
+export const Profile = Schema.Struct({
+  id: ProfileId,
   platform: Platform,
   externalId: Schema.String,
   handle: Schema.String,
@@ -25,11 +26,12 @@ export class Profile extends Model.Class<Profile>("Profile")({
   followersCount: Schema.NullOr(Schema.Int),
   acceptsDms: Schema.NullOr(Schema.Boolean),
   status: ProfileStatus,
-  firstSeenAt: Model.DateTimeInsertFromDate,
-  lastSeenAt: Model.DateTimeInsertFromDate,
-  createdAt: Model.DateTimeInsertFromDate,
-  updatedAt: Model.DateTimeUpdateFromDate
-}) {}
+  firstSeenAt: Timestamp,
+  lastSeenAt: Timestamp,
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}).annotations({ identifier: "Profile" })
+export type Profile = typeof Profile.Type
 
 export class ProfileNotFound extends Schema.TaggedError<ProfileNotFound>()(
   "ProfileNotFound",

@@ -4,7 +4,7 @@ import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
 import { Profile, ProfileIdFromString, ProfileNotFound, ProfileStatus } from "../Domain/Profile.js"
 
-export const ProfilesPage = Page(Profile.json).annotations({ identifier: "ProfilesPage" })
+export const ProfilesPage = Page(Profile).annotations({ identifier: "ProfilesPage" })
 
 export class ProfilesApi extends HttpApiGroup.make("profiles")
   .add(
@@ -24,7 +24,7 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
   .add(
     HttpApiEndpoint.get("get", "/profiles/:id")
       .setPath(Schema.Struct({ id: ProfileIdFromString }))
-      .addSuccess(Profile.json)
+      .addSuccess(Profile)
       .addError(ProfileNotFound)
   )
   .annotate(OpenApi.Title, "Profiles")

@@ -26,7 +26,7 @@ const status = Effect.gen(function*() {
   const current = yield* (yield* Migrations).status
   const lines = [
     `Applied (${current.applied.length}):`,
-    ...current.applied.map((m) => `  ${String(m.id).padStart(4, "0")}_${m.name}  ${m.appliedAt.toISOString()}`),
+    ...current.applied.map((m) => `  ${String(m.id).padStart(4, "0")}_${m.name}  ${m.appliedAt}`),
     `Pending (${current.pending.length}):`,
     ...current.pending.map((m) => `  ${m}`),
     ...(current.skipped.length > 0 ? [`Out of order, never applied: ${current.skipped.join(", ")}`] : []),
