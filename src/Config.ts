@@ -22,6 +22,27 @@ const nonEmptyRedacted = (name: string) =>
     )
   )
 
+const url = (name: string, fallback: string) =>
+  Config.string(name).pipe(
+    Config.validate({ message: "Expected an http(s) URL", validation: (value) => /^https?:\/\/[^\s/]+/.test(value) }),
+    Config.map((value) => value.replace(/\/+$/, "")),
+    Config.withDefault(fallback)
+  )
+
+// "fosstodon.org=http://127.0.0.1:4001,example.social=https://proxy.internal/example" → host → base URL
+const instanceUrls = (name: string) =>
+  Config.string(name).pipe(
+    Config.mapOrFail((value) => {
+      const entries = value.split(",").map((entry) => entry.trim()).filter((entry) => entry.length > 0)
+      const pairs = entries.map((entry) => entry.split("=", 2) as [string, string | undefined])
+      const bad = pairs.find(([host, base]) => base === undefined || !/^https?:\/\//.test(base) || host.length === 0)
+      return bad !== undefined
+        ? Either.left(ConfigError.InvalidData([], `Expected host=url pairs separated by commas, got "${bad.join("=")}"`))
+        : Either.right(new Map(pairs.map(([host, base]) => [host.toLowerCase(), base!.replace(/\/+$/, "")])))
+    }),
+    Config.withDefault(new Map<string, string>())
+  )
+
 const logLevels: Record<string, LogLevel.LogLevel> = {
   trace: LogLevel.Trace,
   debug: LogLevel.Debug,
@@ -47,7 +68,7 @@ const settings = Config.all({
   apiToken: nonEmptyRedacted("API_TOKEN"),
   migrateOnStart: Config.boolean("MIGRATE_ON_START").pipe(Config.withDefault(true)),
   migrationLockTimeout: Config.duration("MIGRATION_LOCK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
-  maxBodyBytes: positiveInt("MAX_BODY_BYTES", 64 * 1024),
+  maxBodyBytes: positiveInt("MAX_BODY_BYTES", 1024 * 1024),
   retryAfterSeconds: positiveInt("RETRY_AFTER_SECONDS", 5),
   logLevel: Config.string("LOG_LEVEL").pipe(
     Config.mapOrFail((value) => {
@@ -58,7 +79,24 @@ const settings = Config.all({
     }),
     Config.withDefault(LogLevel.Info)
   ),
-  logFormat: Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.withDefault("pretty" as const))
+  logFormat: Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
+  discovery: Config.all({
+    workers: Config.integer("DISCOVERY_WORKERS").pipe(
+      Config.validate({ message: "Expected a whole number of 0 or more", validation: (n) => n >= 0 }),
+      Config.withDefault(2)
+    ),
+    pollInterval: Config.duration("DISCOVERY_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(1))),
+    lease: Config.duration("DISCOVERY_LEASE").pipe(Config.withDefault(Duration.seconds(30))),
+    maxAttempts: positiveInt("DISCOVERY_MAX_ATTEMPTS", 5),
+    retryBase: Config.duration("DISCOVERY_RETRY_BASE").pipe(Config.withDefault(Duration.seconds(5))),
+    requestTimeout: Config.duration("PROVIDER_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(15))),
+    blueskyUrl: url("BLUESKY_APPVIEW_URL", "https://public.api.bsky.app"),
+    githubUrl: url("GITHUB_API_URL", "https://api.github.com"),
+    githubToken: nonEmptyRedacted("GITHUB_TOKEN"),
+    mastodonDefaultInstance: Config.string("MASTODON_DEFAULT_INSTANCE").pipe(Config.withDefault("mastodon.social")),
+    mastodonToken: nonEmptyRedacted("MASTODON_ACCESS_TOKEN"),
+    mastodonInstanceUrls: instanceUrls("MASTODON_INSTANCE_URLS")
+  })
 })
 
 /** Every setting of the service, read from the environment and validated once at startup. */

@@ -1,4 +1,5 @@
 import { Effect, Option } from "effect"
+import { AppConfig } from "./Config.js"
 import { type DiscoverRequest, type DiscoveryJobId, DiscoveryJobNotFound } from "./Domain/DiscoveryJob.js"
 import { Unprocessable } from "./Domain/Server.js"
 import { DiscoveryRepo } from "./Discovery/Repo.js"
@@ -6,6 +7,7 @@ import { DiscoveryRepo } from "./Discovery/Repo.js"
 export class Discovery extends Effect.Service<Discovery>()("Discovery", {
   effect: Effect.gen(function*() {
     const repo = yield* DiscoveryRepo
+    const { discovery } = yield* AppConfig
 
     /** Records a queued job for the platform with its validated filters. */
     const start = Effect.fn("Discovery.start")(function*(request: DiscoverRequest) {
@@ -15,7 +17,11 @@ export class Discovery extends Effect.Service<Discovery>()("Discovery", {
             "Import your LinkedIn data export (Connections.csv) instead."
         })
       }
-      const job = yield* repo.insert({ platform: request.platform, filters: request.filters })
+      const job = yield* repo.insert({
+        platform: request.platform,
+        filters: request.filters,
+        maxAttempts: discovery.maxAttempts
+      })
       yield* Effect.logInfo(`Discovery job ${job.id} queued for ${job.platform}`)
       return job
     })

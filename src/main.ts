@@ -1,12 +1,12 @@
 import { Layer } from "effect"
 import { AppConfig } from "./Config.js"
+import { DiscoveryWorker } from "./Discovery/Worker.js"
 import { HttpLive, ServerLive } from "./Http.js"
 import { LoggingLive } from "./Logging.js"
 import { DatabaseLive } from "./Migrations.js"
 import { runMain } from "./Runtime.js"
 
-HttpLive.pipe(
-  Layer.provide(ServerLive),
+Layer.mergeAll(HttpLive.pipe(Layer.provide(ServerLive)), DiscoveryWorker.Default).pipe(
   Layer.provide(DatabaseLive),
   Layer.provide(LoggingLive),
   Layer.provide(AppConfig.Default),

@@ -1,16 +1,30 @@
-import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { SqlClient, type SqlError, SqlSchema, type Statement } from "@effect/sql"
+import { Duration, Effect, Schema } from "effect"
 import { DiscoveryJob, DiscoveryJobId } from "../Domain/DiscoveryJob.js"
 import { Platform } from "../Domain/Platform.js"
 import { mapSqlError } from "../Sql.js"
 
-const columns = `id, platform, filters, status, attempts, pages_fetched, profiles_found, profiles_new, last_error,
+const columns = `id, platform, filters, status, attempts, max_attempts, pages_fetched, profiles_found, profiles_new, last_error,
   next_run_at, started_at, finished_at, created_at, updated_at`
 
 const NewJob = Schema.Struct({
   platform: Platform,
-  filters: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  filters: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  maxAttempts: Schema.Int
 })
+
+/** A job a worker holds the lease on, with where its next page starts. */
+export const ClaimedJob = Schema.Struct({
+  ...DiscoveryJob.fields,
+  state: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+export type ClaimedJob = typeof ClaimedJob.Type
+
+export interface PageProgress {
+  readonly found: number
+  readonly inserted: number
+  readonly state: Readonly<Record<string, unknown>>
+}
 
 export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Repo", {
   effect: Effect.gen(function*() {
@@ -20,8 +34,8 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
       Request: NewJob,
       Result: DiscoveryJob,
       execute: (job) =>
-        sql`INSERT INTO social_discovery_jobs (platform, filters)
-          VALUES (${job.platform}, ${JSON.stringify(job.filters)}::jsonb)
+        sql`INSERT INTO social_discovery_jobs (platform, filters, max_attempts)
+          VALUES (${job.platform}, ${JSON.stringify(job.filters)}::jsonb, ${job.maxAttempts})
           RETURNING ${sql.literal(columns)}`
     })
 
@@ -41,6 +55,106 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
       return yield* byId(id).pipe(Effect.catchTags({ SqlError: mapSqlError, ParseError: Effect.die }))
     })
 
-    return { insert, findById } as const
+    const millis = (duration: Duration.Duration) => Math.max(1, Math.round(Duration.toMillis(duration)))
+
+    // Every write below names the owner: a worker whose lease was taken over can no longer touch the job.
+    const fenced = (id: DiscoveryJobId, owner: string) =>
+      sql`id = ${id} AND lease_owner = ${owner} AND status = 'running'`
+
+    const claimOne = SqlSchema.findOne({
+      Request: Schema.Struct({ owner: Schema.String, leaseMs: Schema.Int }),
+      Result: ClaimedJob,
+      execute: ({ leaseMs, owner }) =>
+        sql`UPDATE social_discovery_jobs SET status = 'running', lease_owner = ${owner},
+            lease_expires_at = now() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1,
+            started_at = coalesce(started_at, now()), next_run_at = NULL, updated_at = now()
+          WHERE id = (
+            SELECT id FROM social_discovery_jobs
+            WHERE (status IN ('queued', 'rate_limited') AND (next_run_at IS NULL OR next_run_at <= now()))
+               OR (status = 'running' AND lease_expires_at < now())
+            ORDER BY next_run_at NULLS FIRST, id
+            FOR UPDATE SKIP LOCKED
+            LIMIT 1)
+          RETURNING ${sql.literal(columns)}, state`
+    })
+
+    /** Takes the next runnable job (queued, due again, or abandoned by a dead instance), if any. */
+    const claim = Effect.fn("Discovery/Repo.claim")(function*(owner: string, lease: Duration.Duration) {
+      return yield* claimOne({ owner, leaseMs: millis(lease) }).pipe(
+        Effect.catchTags({ SqlError: mapSqlError, ParseError: Effect.die })
+      )
+    })
+
+    const changed = (statement: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
+      statement.pipe(Effect.map((rows) => rows.length > 0), Effect.catchTag("SqlError", mapSqlError))
+
+    /** Extends the lease; false when it is no longer ours. */
+    const renew = Effect.fn("Discovery/Repo.renew")(function*(id: DiscoveryJobId, owner: string, lease: Duration.Duration) {
+      return yield* changed(sql`UPDATE social_discovery_jobs
+        SET lease_expires_at = now() + ${millis(lease)} * interval '1 millisecond'
+        WHERE ${fenced(id, owner)} RETURNING id`)
+    })
+
+    /** Adds one page to the job's progress and moves its resume point; run it in the page's transaction. */
+    const recordPage = Effect.fn("Discovery/Repo.recordPage")(function*(
+      id: DiscoveryJobId,
+      owner: string,
+      progress: PageProgress
+    ) {
+      return yield* changed(sql`UPDATE social_discovery_jobs SET pages_fetched = pages_fetched + 1,
+          profiles_found = profiles_found + ${progress.found}, profiles_new = profiles_new + ${progress.inserted},
+          state = ${JSON.stringify(progress.state)}::jsonb, last_error = NULL, updated_at = now()
+        WHERE ${fenced(id, owner)} RETURNING id`)
+    })
+
+    const settle = (id: DiscoveryJobId, owner: string, assignments: Statement.Fragment) =>
+      changed(sql`UPDATE social_discovery_jobs SET ${assignments}, lease_owner = NULL, lease_expires_at = NULL,
+          updated_at = now()
+        WHERE ${fenced(id, owner)} RETURNING id`)
+
+    const succeed = Effect.fn("Discovery/Repo.succeed")(function*(id: DiscoveryJobId, owner: string) {
+      return yield* settle(id, owner, sql`status = 'succeeded', finished_at = now(), next_run_at = NULL`)
+    })
+
+    const fail = Effect.fn("Discovery/Repo.fail")(function*(id: DiscoveryJobId, owner: string, reason: string) {
+      return yield* settle(id, owner, sql`status = 'failed', finished_at = now(), next_run_at = NULL, last_error = ${reason}`)
+    })
+
+    /** Back in the queue after a transient failure, not before `at`. */
+    const retryAt = Effect.fn("Discovery/Repo.retryAt")(function*(id: DiscoveryJobId, owner: string, at: Date, reason: string) {
+      return yield* settle(id, owner, sql`status = 'queued', next_run_at = ${at}, last_error = ${reason}`)
+    })
+
+    /** Waiting for the platform's quota: not a failure, so the attempt is given back. */
+    const rateLimited = Effect.fn("Discovery/Repo.rateLimited")(function*(
+      id: DiscoveryJobId,
+      owner: string,
+      until: Date,
+      reason: string
+    ) {
+      return yield* settle(
+        id,
+        owner,
+        sql`status = 'rate_limited', next_run_at = ${until}, last_error = ${reason}, attempts = greatest(attempts - 1, 0)`
+      )
+    })
+
+    /** Handed back unfinished at shutdown: queued again at once, the attempt given back. */
+    const release = Effect.fn("Discovery/Repo.release")(function*(id: DiscoveryJobId, owner: string) {
+      return yield* settle(id, owner, sql`status = 'queued', next_run_at = NULL, attempts = greatest(attempts - 1, 0)`)
+    })
+
+    return {
+      insert,
+      findById,
+      claim,
+      renew,
+      recordPage,
+      succeed,
+      fail,
+      retryAt,
+      rateLimited,
+      release
+    } as const
   })
 }) {}

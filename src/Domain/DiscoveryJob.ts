@@ -13,6 +13,9 @@ export type DiscoveryJobStatus = typeof DiscoveryJobStatus.Type
 // Unknown filter keys are rejected rather than ignored: a typo must not silently widen a search.
 const strict = { parseOptions: { onExcessProperty: "error" } } as const
 
+/** How many profiles a job collects when its filters set no `limit`. */
+export const DefaultDiscoveryLimit = 100
+
 const SearchText = Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(256))
 const Limit = Schema.Int.pipe(Schema.between(1, 1000))
 const Count = Schema.Int.pipe(Schema.nonNegative())
@@ -81,6 +84,7 @@ export const DiscoveryJob = Schema.Struct({
   pagesFetched: Count,
   profilesFound: Count,
   profilesNew: Count,
+  maxAttempts: Count,
   lastError: Schema.NullOr(Schema.String),
   nextRunAt: NullableTimestamp,
   startedAt: NullableTimestamp,

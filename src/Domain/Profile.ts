@@ -33,6 +33,24 @@ export const Profile = Schema.Struct({
 }).annotations({ identifier: "Profile" })
 export type Profile = typeof Profile.Type
 
+const Text = (max: number) => Schema.NullOr(Schema.String.pipe(Schema.maxLength(max)))
+
+/** A profile as a provider or an import delivers it, before it is stored. */
+export const ProfileInput = Schema.Struct({
+  platform: Platform,
+  externalId: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(512)),
+  handle: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(512)),
+  displayName: Text(512),
+  bio: Text(10_000),
+  location: Text(512),
+  url: Text(2048),
+  avatarUrl: Text(2048),
+  followersCount: Schema.NullOr(Schema.Int.pipe(Schema.nonNegative())),
+  acceptsDms: Schema.NullOr(Schema.Boolean),
+  raw: Schema.Unknown
+})
+export type ProfileInput = typeof ProfileInput.Type
+
 export class ProfileNotFound extends Schema.TaggedError<ProfileNotFound>()(
   "ProfileNotFound",
   { id: ProfileId, message: Schema.String },

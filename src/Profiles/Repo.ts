@@ -1,7 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { Platform } from "../Domain/Platform.js"
-import { Profile, ProfileId, ProfileStatus } from "../Domain/Profile.js"
+import { Profile, ProfileId, type ProfileInput, ProfileStatus } from "../Domain/Profile.js"
 import { mapSqlError } from "../Sql.js"
 
 export const ProfileQuery = Schema.Struct({
@@ -53,6 +53,57 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       return yield* page(query).pipe(Effect.catchTag("SqlError", mapSqlError))
     })
 
-    return { findById, list } as const
+    /**
+     * Inserts new profiles and refreshes known ones in one statement, matched on (platform, external id).
+     * A known profile keeps its outreach status and its first provenance. Duplicates in one batch collapse
+     * to the last one, as PostgreSQL cannot update one row twice in a statement.
+     */
+    const upsertMany = Effect.fn("Profiles/Repo.upsertMany")(function*(
+      profiles: ReadonlyArray<ProfileInput>,
+      provenance: { readonly source: "discovery" | "import"; readonly jobId: number | null }
+    ) {
+      const unique = [...new Map(profiles.map((p) => [`${p.platform}\u0000${p.externalId}`, p])).values()]
+      if (unique.length === 0) return { inserted: 0, updated: 0 }
+      const rows = unique.map((p) => ({
+        platform: p.platform,
+        external_id: p.externalId,
+        handle: p.handle,
+        display_name: p.displayName,
+        bio: p.bio,
+        location: p.location,
+        url: p.url,
+        avatar_url: p.avatarUrl,
+        followers_count: p.followersCount,
+        accepts_dms: p.acceptsDms,
+        raw: p.raw ?? {}
+      }))
+      const result = yield* sql<{ inserted: boolean }>`
+        INSERT INTO social_profiles (platform, external_id, handle, display_name, bio, location, url, avatar_url,
+          followers_count, accepts_dms, raw, source, discovery_job_id, last_discovery_job_id)
+        SELECT p.platform, p.external_id, p.handle, p.display_name, p.bio, p.location, p.url, p.avatar_url,
+          p.followers_count, p.accepts_dms, coalesce(p.raw, '{}'::jsonb), ${provenance.source},
+          ${provenance.jobId}::bigint, ${provenance.jobId}::bigint
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS p(platform text, external_id text, handle text,
+          display_name text, bio text, location text, url text, avatar_url text, followers_count integer,
+          accepts_dms boolean, raw jsonb)
+        ON CONFLICT (platform, external_id) DO UPDATE SET
+          handle = EXCLUDED.handle,
+          display_name = coalesce(EXCLUDED.display_name, social_profiles.display_name),
+          bio = coalesce(EXCLUDED.bio, social_profiles.bio),
+          location = coalesce(EXCLUDED.location, social_profiles.location),
+          url = coalesce(EXCLUDED.url, social_profiles.url),
+          avatar_url = coalesce(EXCLUDED.avatar_url, social_profiles.avatar_url),
+          followers_count = coalesce(EXCLUDED.followers_count, social_profiles.followers_count),
+          accepts_dms = coalesce(EXCLUDED.accepts_dms, social_profiles.accepts_dms),
+          raw = EXCLUDED.raw,
+          last_discovery_job_id = coalesce(EXCLUDED.last_discovery_job_id, social_profiles.last_discovery_job_id),
+          last_seen_at = now(),
+          updated_at = now()
+        RETURNING (xmax = 0) AS inserted`.pipe(Effect.catchTag("SqlError", mapSqlError))
+      const inserted = result.filter((row) => row.inserted).length
+      return { inserted, updated: result.length - inserted }
+    })
+
+    return { findById, list, upsertMany } as const
   })
 }) {}

@@ -1,0 +1,136 @@
+import { HttpClient, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { Data, Duration, Effect, ParseResult, Schema } from "effect"
+import type { ProfileInput } from "../Domain/Profile.js"
+
+/** Worth retrying: the network, a timeout, a 5xx, a body cut short. */
+export class ProviderUnavailable extends Data.TaggedError("ProviderUnavailable")<{ readonly reason: string }> {}
+
+/** The platform asked us to wait until `until`; the job waits, it does not fail. */
+export class ProviderRateLimited extends Data.TaggedError("ProviderRateLimited")<{
+  readonly until: Date
+  readonly reason: string
+}> {}
+
+/** Retrying will not help: a 4xx, filters the platform refuses, a response of an unexpected shape. */
+export class ProviderRejected extends Data.TaggedError("ProviderRejected")<{ readonly reason: string }> {}
+
+export type ProviderError = ProviderUnavailable | ProviderRateLimited | ProviderRejected
+
+/** Where the next page starts; each provider keeps its own shape, stored with the job between pages. */
+export type PageState = Readonly<Record<string, unknown>>
+
+export interface DiscoveryPage {
+  readonly profiles: ReadonlyArray<ProfileInput>
+  /** `null` when the platform has nothing more for this search. */
+  readonly next: PageState | null
+  /** Set when the platform's remaining quota is spent: save this page, then wait until then. */
+  readonly pauseUntil?: Date | undefined
+}
+
+/** One platform's people search, a page at a time, resumable from any saved state. */
+export interface Provider {
+  readonly page: (
+    filters: unknown,
+    state: PageState,
+    wanted: number
+  ) => Effect.Effect<DiscoveryPage, ProviderError>
+}
+
+const retryAfter = (headers: HttpClientResponse.HttpClientResponse["headers"], now: number): Date | undefined => {
+  const header = headers["retry-after"]
+  if (header !== undefined) {
+    const seconds = Number(header)
+    if (Number.isFinite(seconds)) return new Date(now + Math.max(0, seconds) * 1000)
+    const date = Date.parse(header)
+    if (Number.isFinite(date)) return new Date(date)
+  }
+  if (headers["x-ratelimit-remaining"] === "0" && headers["x-ratelimit-reset"] !== undefined) {
+    const reset = Number(headers["x-ratelimit-reset"])
+    // GitHub and Mastodon's rack-attack send epoch seconds; some servers send an ISO date.
+    if (Number.isFinite(reset)) return new Date(reset > 1e9 ? reset * 1000 : now + reset * 1000)
+    const date = Date.parse(headers["x-ratelimit-reset"])
+    if (Number.isFinite(date)) return new Date(date)
+  }
+  return undefined
+}
+
+/** The platform's own words from an error body, whatever its shape (`message`, `error`, `error_description`). */
+const errorText = (body: string) => {
+  try {
+    const json = JSON.parse(body) as Record<string, unknown>
+    const parts = [json["error"], json["message"], json["error_description"]].filter((p) => typeof p === "string")
+    if (parts.length > 0) return parts.join(": ")
+  } catch {
+    // not JSON
+  }
+  return body.slice(0, 200)
+}
+
+export interface FetchedJson<A> {
+  readonly body: A
+  /** Set when a successful answer says the quota is now spent. */
+  readonly quotaResetsAt: Date | undefined
+}
+
+/**
+ * One request to a platform, classified the same way for every provider: 429 (and 403 with rate-limit
+ * headers) → rate limited until the time the platform gives; 5xx, timeouts and bodies that are not JSON →
+ * unavailable (retried); other 4xx and bodies of an unexpected shape → rejected, with the platform's words.
+ */
+export const fetchJson = <A, I>(
+  platform: string,
+  request: HttpClientRequest.HttpClientRequest,
+  schema: Schema.Schema<A, I>,
+  timeout: Duration.DurationInput
+): Effect.Effect<FetchedJson<A>, ProviderError, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const response = yield* client.execute(request).pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new ProviderUnavailable({ reason: `${platform} did not answer within ${Duration.format(timeout)}` })
+      }),
+      Effect.catchTags({
+        RequestError: (error) =>
+          new ProviderUnavailable({ reason: `${platform} could not be reached: ${error.cause ?? error.message}` }),
+        ResponseError: (error) => new ProviderUnavailable({ reason: `${platform} answered badly: ${error.message}` })
+      })
+    )
+    const text = yield* response.text.pipe(
+      Effect.timeoutFail({
+        duration: timeout,
+        onTimeout: () => new ProviderUnavailable({ reason: `${platform} stalled while sending its answer` })
+      }),
+      Effect.catchTag("ResponseError", (error) =>
+        new ProviderUnavailable({ reason: `${platform} answer was cut short: ${error.message}` }))
+    )
+    const now = Date.now()
+    const limitedUntil = retryAfter(response.headers, now)
+    if (response.status === 429 || (response.status === 403 && limitedUntil !== undefined)) {
+      return yield* new ProviderRateLimited({
+        until: limitedUntil ?? new Date(now + 60_000),
+        reason: `${platform} rate limit (${response.status}): ${errorText(text)}`
+      })
+    }
+    if (response.status >= 500) {
+      return yield* new ProviderUnavailable({ reason: `${platform} answered ${response.status}: ${errorText(text)}` })
+    }
+    if (response.status >= 400) {
+      return yield* new ProviderRejected({ reason: `${platform} refused the request (${response.status}): ${errorText(text)}` })
+    }
+    const json = yield* Effect.try({
+      try: () => JSON.parse(text) as unknown,
+      catch: () => new ProviderUnavailable({ reason: `${platform} answered with malformed JSON` })
+    })
+    const body = yield* Schema.decodeUnknown(schema)(json).pipe(
+      Effect.mapError((error) =>
+        new ProviderRejected({
+          reason: `${platform} answered in an unexpected shape: ${
+            ParseResult.ArrayFormatter.formatErrorSync(error).slice(0, 3)
+              .map((issue) => `${issue.path.join(".") || "(body)"} ${issue.message}`).join("; ")
+          }`
+        })
+      )
+    )
+    return { body, quotaResetsAt: limitedUntil }
+  })

@@ -1,0 +1,107 @@
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { Effect, Option, Redacted, Schema } from "effect"
+import { AppConfig } from "../../Config.js"
+import { DefaultDiscoveryLimit, GithubFilters } from "../../Domain/DiscoveryJob.js"
+import type { ProfileInput } from "../../Domain/Profile.js"
+import { fetchJson, type Provider, ProviderRejected } from "../Provider.js"
+
+const SearchUsers = Schema.Struct({
+  total_count: Schema.Number,
+  incomplete_results: Schema.optional(Schema.Boolean),
+  items: Schema.Array(Schema.Struct({ login: Schema.String, id: Schema.Number, type: Schema.optional(Schema.String) }))
+})
+
+const User = Schema.Struct({
+  login: Schema.String,
+  id: Schema.Number,
+  name: Schema.optional(Schema.NullOr(Schema.String)),
+  bio: Schema.optional(Schema.NullOr(Schema.String)),
+  location: Schema.optional(Schema.NullOr(Schema.String)),
+  blog: Schema.optional(Schema.NullOr(Schema.String)),
+  html_url: Schema.String,
+  avatar_url: Schema.optional(Schema.String),
+  followers: Schema.optional(Schema.Number)
+})
+
+const State = Schema.Struct({ page: Schema.optional(Schema.Int) })
+
+// GitHub search returns at most 1,000 results per query, 100 per page.
+const ResultCap = 1000
+const PerPageMax = 100
+
+const qualifier = (name: string, value: string) => `${name}:${/\s/.test(value) ? `"${value.replace(/"/g, "")}"` : value}`
+
+/** The `q` of `/search/users`: free text plus one qualifier per filter, people only. */
+export const githubQuery = (filters: typeof GithubFilters.Type) =>
+  [
+    filters.query,
+    "type:user",
+    filters.location !== undefined ? qualifier("location", filters.location) : undefined,
+    filters.language !== undefined ? qualifier("language", filters.language) : undefined,
+    filters.minFollowers !== undefined ? `followers:>=${filters.minFollowers}` : undefined,
+    filters.minRepos !== undefined ? `repos:>=${filters.minRepos}` : undefined,
+    filters.createdAfter !== undefined ? `created:>=${filters.createdAfter}` : undefined
+  ].filter((part) => part !== undefined).join(" ")
+
+/** GitHub `/search/users`, each hit enriched by `/users/{login}` for name, bio, location and blog. */
+export const GithubProvider = Effect.gen(function*() {
+  const config = yield* AppConfig
+  const client = yield* HttpClient.HttpClient
+  const { githubToken, githubUrl, requestTimeout } = config.discovery
+
+  const request = (path: string) => {
+    const base = HttpClientRequest.get(`${githubUrl}${path}`).pipe(
+      HttpClientRequest.setHeaders({
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "social-outreach"
+      })
+    )
+    return Option.match(githubToken, {
+      onNone: () => base,
+      onSome: (token) => HttpClientRequest.bearerToken(base, Redacted.value(token))
+    })
+  }
+
+  const page: Provider["page"] = (rawFilters, rawState, wanted) =>
+    Effect.gen(function*() {
+      const filters = yield* Schema.decodeUnknown(GithubFilters)(rawFilters).pipe(
+        Effect.mapError(() => new ProviderRejected({ reason: "The job's GitHub filters are not valid" }))
+      )
+      const { page = 1 } = Schema.decodeUnknownSync(State)(rawState)
+      // A fixed page size for the whole job, so page numbers keep meaning the same rows.
+      const perPage = Math.min(PerPageMax, filters.limit ?? DefaultDiscoveryLimit)
+      const search = yield* fetchJson(
+        "GitHub",
+        request("/search/users").pipe(
+          HttpClientRequest.setUrlParams({ q: githubQuery(filters), per_page: String(perPage), page: String(page) })
+        ),
+        SearchUsers,
+        requestTimeout
+      )
+      const hits = search.body.items.filter((item) => item.type === undefined || item.type === "User").slice(0, wanted)
+      const profiles: Array<ProfileInput> = []
+      for (const hit of hits) {
+        const user = yield* fetchJson("GitHub", request(`/users/${encodeURIComponent(hit.login)}`), User, requestTimeout)
+        const u = user.body
+        profiles.push({
+          platform: "github",
+          externalId: String(u.id),
+          handle: u.login,
+          displayName: u.name || null,
+          bio: u.bio || null,
+          location: u.location || null,
+          url: u.blog ? (/^https?:\/\//.test(u.blog) ? u.blog : `https://${u.blog}`) : u.html_url,
+          avatarUrl: u.avatar_url ?? null,
+          followersCount: u.followers ?? null,
+          acceptsDms: null,
+          raw: u
+        })
+      }
+      const reachable = Math.min(search.body.total_count, ResultCap)
+      const more = search.body.items.length === perPage && page * perPage < reachable
+      return { profiles, next: more ? { page: page + 1 } : null, pauseUntil: search.quotaResetsAt }
+    }).pipe(Effect.provideService(HttpClient.HttpClient, client))
+
+  return { page } satisfies Provider
+})

@@ -1,0 +1,146 @@
+import { FetchHttpClient } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { Data, Duration, Effect, Option, Schedule } from "effect"
+import { randomUUID } from "node:crypto"
+import { hostname } from "node:os"
+import { AppConfig } from "../Config.js"
+import { DefaultDiscoveryLimit, type DiscoveryJobId } from "../Domain/DiscoveryJob.js"
+import type { Platform } from "../Domain/Platform.js"
+import { MigratedDatabase } from "../Migrations.js"
+import { ProfilesRepo } from "../Profiles/Repo.js"
+import { mapSqlError } from "../Sql.js"
+import type { Provider, ProviderError } from "./Provider.js"
+import { BlueskyProvider } from "./Providers/Bluesky.js"
+import { GithubProvider } from "./Providers/Github.js"
+import { MastodonProvider } from "./Providers/Mastodon.js"
+import { type ClaimedJob, DiscoveryRepo } from "./Repo.js"
+
+class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly id: DiscoveryJobId }> {}
+
+// Exponential with ±50% jitter, so jobs that failed together do not retry together; capped at 10 minutes.
+const backoff = (base: Duration.Duration, attempt: number) =>
+  Math.min(Duration.toMillis(base) * 2 ** Math.max(0, attempt - 1), 600_000) * (0.5 + Math.random())
+
+/**
+ * Runs discovery jobs inside each instance: `DISCOVERY_WORKERS` loops claim jobs with
+ * `FOR UPDATE SKIP LOCKED`, hold a lease they renew, and save each page of profiles together with the job's
+ * progress and resume point in one transaction. A job whose instance died is claimed again when its lease
+ * expires and resumes from its last saved page; on shutdown a job is handed back, not lost.
+ */
+export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discovery/Worker", {
+  scoped: Effect.gen(function*() {
+    yield* MigratedDatabase
+    const { discovery: config } = yield* AppConfig
+    const sql = yield* SqlClient.SqlClient
+    const jobs = yield* DiscoveryRepo
+    const profiles = yield* ProfilesRepo
+    const providers: Record<Exclude<Platform, "linkedin">, Provider> = {
+      bluesky: yield* BlueskyProvider,
+      mastodon: yield* MastodonProvider,
+      github: yield* GithubProvider
+    }
+    const owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`
+
+    const keepLease = (id: DiscoveryJobId) =>
+      jobs.renew(id, owner, config.lease).pipe(
+        Effect.flatMap((held) => (held ? Effect.void : Effect.fail(new LeaseLost({ id })))),
+        Effect.repeat(Schedule.spaced(Duration.toMillis(config.lease) / 3)),
+        Effect.zipRight(Effect.never)
+      )
+
+    const collect = (job: ClaimedJob, provider: Provider) =>
+      Effect.gen(function*() {
+        const limit = typeof job.filters["limit"] === "number" ? job.filters["limit"] : DefaultDiscoveryLimit
+        let found = job.profilesFound
+        let state = job.state
+        while (found < limit) {
+          const page = yield* provider.page(job.filters, state, limit - found)
+          const batch = page.profiles.slice(0, limit - found)
+          const saved = yield* sql.withTransaction(
+            Effect.gen(function*() {
+              const { inserted } = yield* profiles.upsertMany(batch, { source: "discovery", jobId: job.id })
+              const held = yield* jobs.recordPage(job.id, owner, { found: batch.length, inserted, state: page.next ?? state })
+              if (!held) return yield* new LeaseLost({ id: job.id })
+              return inserted
+            })
+          ).pipe(Effect.catchTag("SqlError", mapSqlError))
+          found += batch.length
+          yield* Effect.logInfo(
+            `Discovery job ${job.id} (${job.platform}): page of ${batch.length} profile(s), ${saved} new; ${found} of ${limit}`
+          )
+          if (page.pauseUntil !== undefined && page.next !== null && found < limit) {
+            return Option.some(page.pauseUntil)
+          }
+          if (page.next === null) break
+          state = page.next
+        }
+        return Option.none<Date>()
+      })
+
+    const settleFailure = (job: ClaimedJob, error: ProviderError) => {
+      switch (error._tag) {
+        case "ProviderRateLimited":
+          return Effect.logWarning(`Discovery job ${job.id} rate limited until ${error.until.toISOString()}: ${error.reason}`)
+            .pipe(Effect.zipRight(jobs.rateLimited(job.id, owner, error.until, error.reason)))
+        case "ProviderRejected":
+          return Effect.logWarning(`Discovery job ${job.id} failed: ${error.reason}`)
+            .pipe(Effect.zipRight(jobs.fail(job.id, owner, error.reason)))
+        case "ProviderUnavailable": {
+          if (job.attempts >= job.maxAttempts) {
+            const reason = `Gave up after ${job.attempts} attempt(s): ${error.reason}`
+            return Effect.logWarning(`Discovery job ${job.id} failed: ${reason}`)
+              .pipe(Effect.zipRight(jobs.fail(job.id, owner, reason)))
+          }
+          const at = new Date(Date.now() + backoff(config.retryBase, job.attempts))
+          return Effect.logWarning(`Discovery job ${job.id} will retry at ${at.toISOString()}: ${error.reason}`)
+            .pipe(Effect.zipRight(jobs.retryAt(job.id, owner, at, error.reason)))
+        }
+      }
+    }
+
+    const run = Effect.fn("Discovery/Worker.run")(function*(job: ClaimedJob) {
+      yield* Effect.logInfo(`Discovery job ${job.id} (${job.platform}) claimed, attempt ${job.attempts}`)
+      if (job.platform === "linkedin") {
+        return yield* jobs.fail(job.id, owner, "LinkedIn offers no people search; import its data export instead")
+      }
+      const outcome = yield* collect(job, providers[job.platform]).pipe(
+        Effect.raceFirst(keepLease(job.id)),
+        Effect.onInterrupt(() => jobs.release(job.id, owner).pipe(Effect.ignore)),
+        Effect.either
+      )
+      if (outcome._tag === "Right") {
+        return yield* Option.match(outcome.right, {
+          onNone: () => jobs.succeed(job.id, owner).pipe(Effect.zipLeft(Effect.logInfo(`Discovery job ${job.id} succeeded`))),
+          onSome: (until) =>
+            Effect.logInfo(`Discovery job ${job.id} paused for the platform's quota until ${until.toISOString()}`).pipe(
+              Effect.zipRight(jobs.rateLimited(job.id, owner, until, "Rate limit quota spent"))
+            )
+        })
+      }
+      const error = outcome.left
+      switch (error._tag) {
+        case "LeaseLost":
+          return yield* Effect.logWarning(`Discovery job ${job.id}: lease taken over by another worker; stopped`)
+        case "ProviderRateLimited":
+        case "ProviderRejected":
+        case "ProviderUnavailable":
+          return yield* settleFailure(job, error)
+        default:
+          // The database failed under us: the lease runs out and the job is claimed again.
+          return yield* Effect.logWarning(`Discovery job ${job.id} interrupted by a database failure: ${error.message}`)
+      }
+    })
+
+    const tick = jobs.claim(owner, config.lease).pipe(
+      Effect.flatMap(Option.match({ onNone: () => Effect.sleep(config.pollInterval), onSome: run })),
+      Effect.catchAll((error) =>
+        Effect.logWarning(`Discovery worker: ${error.message}`).pipe(Effect.zipRight(Effect.sleep(config.pollInterval)))
+      )
+    )
+
+    for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(Effect.forever(tick))
+    if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) as ${owner}`)
+    return { owner } as const
+  }),
+  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, FetchHttpClient.layer]
+}) {}
