@@ -2,6 +2,8 @@ import { Effect, Option, Schema } from "effect"
 import { Cursor } from "./Domain/Page.js"
 import type { Platform } from "./Domain/Platform.js"
 import { type ProfileId, ProfileNotFound, type ProfileStatus } from "./Domain/Profile.js"
+import { ImportRejected, type ImportRequest, MaxImportRows } from "./Domain/Import.js"
+import { parseImport } from "./Profiles/Import.js"
 import { ProfilesRepo } from "./Profiles/Repo.js"
 
 export interface ListProfiles {
@@ -43,7 +45,20 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
       return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null }
     })
 
-    return { get, list } as const
+    /** Stores every valid row in one statement, so the import is all written or not at all. */
+    const importProfiles = Effect.fn("Profiles.import")(function*(request: ImportRequest) {
+      const parsed = yield* parseImport(request)
+      if (parsed.profiles.length > MaxImportRows) {
+        return yield* new ImportRejected({ message: `At most ${MaxImportRows} rows per import` })
+      }
+      const written = yield* repo.upsertMany(parsed.profiles, { source: "import", jobId: null })
+      yield* Effect.logInfo(
+        `Import (${request.format}): ${written.inserted} new, ${written.updated} updated, ${parsed.rejected.length} rejected`
+      )
+      return { accepted: written.inserted, updated: written.updated, rejected: parsed.rejected }
+    })
+
+    return { get, list, import: importProfiles } as const
   }),
   dependencies: [ProfilesRepo.Default]
 }) {}

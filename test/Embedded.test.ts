@@ -30,6 +30,6 @@ describe("Embedded PGlite", () => {
         ])
       }).pipe(Effect.provide(embedded(dataDir)))
       expect(jobs.map((job) => job.filters.query)).toEqual(["kept"])
-      expect(migrations[0]!.n).toBe(4)
+      expect(migrations[0]!.n).toBe(5)
     }).pipe(Effect.scoped), 60_000)
 })

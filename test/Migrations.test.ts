@@ -46,7 +46,8 @@ describe("Migrations on PostgreSQL", () => {
           "0001_create_social_discovery_jobs",
           "0002_create_social_profiles",
           "0003_create_social_drafts",
-          "0004_create_social_messages"
+          "0004_create_social_messages",
+          "0005_discovery_engine"
         ])
         expect(yield* migrations.migrate).toEqual([])
         const status = yield* migrations.verify
@@ -79,7 +80,7 @@ describe("Migrations on PostgreSQL", () => {
         yield* (yield* Migrations).migrate
         yield* Effect.promise(() => query(url, "DROP TABLE effect_sql_migrations"))
         const applied = yield* (yield* Migrations).migrate
-        expect(applied).toHaveLength(4)
+        expect(applied).toHaveLength(5)
         expect((yield* (yield* Migrations).verify).missingTables).toEqual([])
       })
     ))
@@ -179,7 +180,8 @@ describe("Migrations on PostgreSQL", () => {
         "1_create_social_discovery_jobs",
         "2_create_social_profiles",
         "3_create_social_drafts",
-        "4_create_social_messages"
+        "4_create_social_messages",
+        "5_discovery_engine"
       ])
     }))
 })

@@ -109,7 +109,7 @@ describe("The service process", () => {
     const ok = await run("bash", ["prestart.sh"], { DATABASE_URL: db.url })
     expect(ok.code, ok.stdout + ok.stderr).toBe(0)
     expect(ok.stdout).toContain("prestart: applying database migrations")
-    expect(ok.stdout).toContain("Applied 4 migration(s)")
+    expect(ok.stdout).toContain("Applied 5 migration(s)")
     expect(ok.stdout).toContain("prestart: migrations done")
     expect(await tableNames(db.url)).toContain("social_profiles")
 

@@ -1,5 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { ImportRejected, ImportReport, ImportRequest } from "../Domain/Import.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
 import { Profile, ProfileIdFromString, ProfileNotFound, ProfileStatus } from "../Domain/Profile.js"
@@ -26,6 +27,16 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
       .setPath(Schema.Struct({ id: ProfileIdFromString }))
       .addSuccess(Profile)
       .addError(ProfileNotFound)
+  )
+  .add(
+    HttpApiEndpoint.post("import", "/profiles/import")
+      .setPayload(ImportRequest)
+      .addSuccess(ImportReport)
+      .addError(ImportRejected)
+      .annotate(
+        OpenApi.Description,
+        "Import profiles: LinkedIn's Connections.csv export, the generic CSV layout, or JSON. Rows are validated one by one."
+      )
   )
   .annotate(OpenApi.Title, "Profiles")
 {}

@@ -9,4 +9,5 @@ export const HttpProfilesLive = HttpApiBuilder.group(Api, "profiles", (handlers)
     return handlers
       .handle("list", ({ urlParams }) => profiles.list(urlParams))
       .handle("get", ({ path }) => profiles.get(path.id))
+      .handle("import", ({ payload }) => profiles.import(payload))
   }))

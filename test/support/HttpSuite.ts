@@ -84,7 +84,7 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
           ["empty query", { body: { platform: "bluesky", filters: { query: "   " } } }, "query"],
           ["bad instance", { body: { platform: "mastodon", filters: { instance: "not a host", query: "x" } } }, "instance"],
           ["no criteria", { body: { platform: "github", filters: {} } }, "at least one of"],
-          ["oversize body", { body: { platform: "bluesky", filters: { query: "x".repeat(70_000) } } }, "larger than the limit"],
+          ["oversize body", { body: { platform: "bluesky", filters: { query: "x".repeat(1_100_000) } } }, "larger than the limit"],
           ["not an object", { raw: "[1,2,3]" }, "HttpApiDecodeError"]
         ]
         for (const [label, request, mentions] of cases) {
