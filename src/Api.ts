@@ -2,7 +2,7 @@ import { HttpApi, OpenApi } from "@effect/platform"
 import { Authorization } from "./Auth/Api.js"
 import { DiscoveryApi } from "./Discovery/Api.js"
 import { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
-import { BadRequest, InternalServerError } from "./Domain/Server.js"
+import { BadRequest, InternalServerError, RouteNotFound } from "./Domain/Server.js"
 import { HealthApi } from "./Health/Api.js"
 import { ProfilesApi } from "./Profiles/Api.js"
 
@@ -20,6 +20,7 @@ export class Api extends HttpApi.make("api")
   .addHttpApi(SocialApi)
   .add(HealthApi)
   .addError(BadRequest)
+  .addError(RouteNotFound)
   .addError(InternalServerError)
   .annotate(OpenApi.Title, "social-outreach")
   .annotate(OpenApi.Description, "Find people on social platforms, keep their profiles, draft and send first messages.")

@@ -9,6 +9,7 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
+import type { SqlError } from "@effect/sql"
 import { Cause, Effect, FiberRef, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { createServer } from "node:http"
@@ -17,12 +18,13 @@ import { AuthorizationLive } from "./Auth/Http.js"
 import { AppConfig } from "./Config.js"
 import { Discovery } from "./Discovery.js"
 import { HttpDiscoveryLive } from "./Discovery/Http.js"
-import { BadRequest, InternalServerError } from "./Domain/Server.js"
+import { BadRequest, InternalServerError, RouteNotFound } from "./Domain/Server.js"
 import { Health } from "./Health.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { MigratedDatabase } from "./Migrations.js"
 import { Profiles } from "./Profiles.js"
 import { HttpProfilesLive } from "./Profiles/Http.js"
+import { mapSqlError } from "./Sql.js"
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpHealthLive]),
@@ -41,6 +43,16 @@ const requestIdOf = (request: HttpServerRequest.HttpServerRequest) => {
 
 const json = (body: unknown, status: number) => HttpServerResponse.unsafeJson(body, { status })
 
+const internalError = (cause: Cause.Cause<unknown>) =>
+  Effect.gen(function*() {
+    const requestId = yield* FiberRef.get(CurrentRequestId)
+    yield* Effect.logError("Unhandled failure", cause)
+    return json(InternalServerError.of(requestId), 500)
+  })
+
+const isSqlError = (error: unknown): error is SqlError.SqlError =>
+  typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "SqlError"
+
 const tooLarge = (maxBodyBytes: number) => `Request body is larger than the limit of ${maxBodyBytes} bytes`
 
 const isTooLarge = (error: HttpServerError.RequestError) =>
@@ -52,7 +64,7 @@ const isTooLarge = (error: HttpServerError.RequestError) =>
  * id while the log carries the cause under the same id. Declared errors pass through to be encoded.
  */
 const SettleFailures = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes }) =>
-  HttpApiBuilder.middleware((app) =>
+  HttpApiBuilder.middleware(Api, (app) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
       Number(request.headers["content-length"] ?? 0) > maxBodyBytes
         ? Effect.succeed(json(new BadRequest({ message: tooLarge(maxBodyBytes) }), 400))
@@ -66,8 +78,11 @@ const SettleFailures = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes 
         if (Option.isSome(failure) && !HttpServerError.isServerError(failure.value)) return Effect.failCause(cause)
         const error = Option.getOrElse(failure, () => Cause.squash(cause))
         if (HttpServerError.isServerError(error) && error._tag === "RouteNotFound") {
-          return Effect.succeed(json({ _tag: "NotFound", message: `No route for ${error.request.method} ${error.request.url}` }, 404))
+          const message = `No route for ${error.request.method} ${error.request.url.split("?")[0]}`
+          return Effect.succeed(json(new RouteNotFound({ message }), 404))
         }
+        // A database failure that escaped as a defect is still a database failure: 503, not 500.
+        if (isSqlError(error)) return mapSqlError(error).pipe(Effect.catchAllDefect(() => internalError(cause)))
         if (HttpServerError.isServerError(error) && error._tag === "RequestError") {
           const message = isTooLarge(error)
             ? tooLarge(maxBodyBytes)
@@ -76,11 +91,7 @@ const SettleFailures = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes 
             : "Request could not be read"
           return Effect.succeed(json(new BadRequest({ message }), 400))
         }
-        return Effect.gen(function*() {
-          const requestId = yield* FiberRef.get(CurrentRequestId)
-          yield* Effect.logError("Unhandled failure", cause)
-          return json(InternalServerError.of(requestId), 500)
-        })
+        return internalError(cause)
       })
     )
   )
@@ -91,7 +102,8 @@ const observe = (retryAfterSeconds: number) => <E, R>(app: HttpApp.Default<E, R>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const requestId = requestIdOf(request)
     const started = performance.now()
-    let status = 500
+    // Stays 499 only when the client went away before any response was made.
+    let status = 499
     return HttpApp.appendPreResponseHandler((_, response) => {
       status = response.status
       return Effect.succeed(HttpServerResponse.setHeaders(response, {
@@ -128,10 +140,12 @@ export const HttpLive = HttpApiLive.pipe(Layer.provide([Discovery.Default, Profi
  * The Node server binds its port only once `MigratedDatabase` exists, that is after the schema was
  * migrated and verified: there is no way to serve a request on an unmigrated database.
  */
-export const ServerLive = Layer.unwrapEffect(
+export const ServerLive = Layer.unwrapScoped(
   Effect.gen(function*() {
     yield* MigratedDatabase
     const { host, port } = yield* AppConfig
+    // Registered before the server, so it runs after the server has closed and in-flight requests are done.
+    yield* Effect.addFinalizer(() => Effect.logInfo("HTTP server stopped"))
     return NodeHttpServer.layer(createServer, { host, port }).pipe(HttpServer.withLogAddress)
   })
 )

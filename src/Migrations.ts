@@ -48,7 +48,7 @@ export const fromDirectory = (directory: string): Migrator.Loader =>
     )
   )
 
-const label = (id: number, name: string) => `${String(id).padStart(4, "0")}_${name}`
+export const label = (id: number, name: string) => `${String(id).padStart(4, "0")}_${name}`
 
 export interface AppliedMigration {
   readonly id: number
@@ -116,13 +116,7 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
 
     const checkOrder = Effect.gen(function*() {
       const { conflicts, skipped } = compare(yield* appliedMigrations, yield* loaded)
-      if (conflicts.length > 0) {
-        return yield* new MigrationConflict({
-          migrations: conflicts,
-          message: `Applied migrations no longer match their files: ${conflicts.join(", ")}. ` +
-            "Never rename or renumber an applied migration; add a new one."
-        })
-      }
+      if (conflicts.length > 0) return yield* MigrationConflict.of(conflicts)
       if (skipped.length > 0) {
         return yield* new MigrationSkipped({
           migrations: skipped,
@@ -166,6 +160,29 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
       )
     }
 
+    /**
+     * Tables gone although their migrations are recorded (drift): every migration is idempotent, so running
+     * them all again, in order, brings back what is missing and leaves what exists alone.
+     */
+    const repairDrift = Effect.gen(function*() {
+      const missing = yield* missingTables
+      if (missing.length === 0) return
+      yield* Effect.logWarning(
+        `Tables missing although their migrations are recorded: ${missing.join(", ")}. Re-applying all migrations.`
+      )
+      for (const [id, name, load] of yield* loggedLoader) {
+        const migration = (yield* load) as Effect.Effect<unknown, unknown>
+        yield* migration.pipe(
+          Effect.mapError((error) =>
+            new MigrationFailed({
+              migration: label(id, name),
+              message: `Migration ${label(id, name)} failed while repairing: ${databaseMessage(error)}`
+            })
+          )
+        )
+      }
+    })
+
     const lock = (timeout: Duration.Duration) =>
       Effect.gen(function*() {
         yield* sql.unsafe(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(Duration.toMillis(timeout)))}`)
@@ -200,6 +217,7 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
             Effect.catchTag("MigrationError", (error) =>
               new MigrationFailed({ migration: "(migrator)", message: error.message }))
           )
+          yield* repairDrift
           return applied.map(([id, name]) => label(id, name))
         })
       )
@@ -218,14 +236,9 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
     /** Fails unless every migration is applied and every table the service needs exists. */
     const verify = Effect.gen(function*() {
       const current = yield* status
-      if (current.conflicts.length > 0) {
-        return yield* new MigrationConflict({
-          migrations: current.conflicts,
-          message: `Applied migrations no longer match their files: ${current.conflicts.join(", ")}`
-        })
-      }
+      if (current.conflicts.length > 0) return yield* MigrationConflict.of(current.conflicts)
       if (current.pending.length > 0) return yield* MigrationsPending.of(current.pending)
-      if (current.missingTables.length > 0) return yield* TablesMissing.drift(current.missingTables)
+      if (current.missingTables.length > 0) return yield* TablesMissing.of(current.missingTables)
       return current
     }).pipe(Effect.withSpan("Migrations.verify"))
 

@@ -116,6 +116,8 @@ export const SqlLive = Layer.unwrapScoped(
     const maxConnections = external ? config.databasePoolMax : 1
     const target = external ? hostOf(url) : `embedded PGlite at ${config.pgliteDataDir}`
     const attempts = config.databaseConnectRetries + 1
+    // Registered before the pool, so it runs once the pool has closed.
+    yield* Effect.addFinalizer(() => Effect.logInfo(`Database connections closed (${target})`))
     let attempt = 0
     return pgClient(url, maxConnections, config.databaseConnectTimeout).pipe(
       Layer.tapError((error) => {

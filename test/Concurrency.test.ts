@@ -1,7 +1,21 @@
+import pg from "pg"
 import { describe, expect, it } from "vitest"
 import { SocialTables } from "../src/Domain/Database.js"
 import { createDatabase, dropDatabase, query, tableNames } from "./support/Database.js"
 import { migrate } from "./support/Process.js"
+
+const waitForWaiters = async (url: string, count: number) => {
+  const deadline = Date.now() + 60_000
+  while (Date.now() < deadline) {
+    const [row] = await query<{ n: number }>(
+      url,
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    )
+    if (row!.n >= count) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`fewer than ${count} migrators waited on the lock`)
+}
 
 const Processes = 8
 const Rounds = 3
@@ -11,7 +25,16 @@ describe("Many instances migrating one new database at once", () => {
     for (let round = 1; round <= Rounds; round++) {
       const { name, url } = await createDatabase()
       try {
-        const results = await Promise.all(Array.from({ length: Processes }, () => migrate([], { DATABASE_URL: url })))
+        // Hold the migration lock until every process is connected and waiting on it, so they all go at once.
+        const holder = new pg.Client({ connectionString: url })
+        await holder.connect()
+        await holder.query("SELECT pg_advisory_lock(7263310411)")
+        const running = Array.from({ length: Processes }, () => migrate([], { DATABASE_URL: url }))
+        await waitForWaiters(url, Processes)
+        const [table] = await query<{ exists: boolean }>(url, "SELECT to_regclass('effect_sql_migrations') IS NOT NULL AS exists")
+        expect(table!.exists).toBe(false)
+        await holder.end()
+        const results = await Promise.all(running)
         for (const result of results) expect(result.code, `round ${round}: ${result.stdout}${result.stderr}`).toBe(0)
         const recorded = await query<{ migration_id: number }>(url, "SELECT migration_id FROM effect_sql_migrations ORDER BY 1")
         expect(recorded.map((row) => row.migration_id)).toEqual([1, 2, 3, 4, 5])

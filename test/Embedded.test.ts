@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AppConfig } from "../src/Config.js"
@@ -31,5 +31,17 @@ describe("Embedded PGlite", () => {
       }).pipe(Effect.provide(embedded(dataDir)))
       expect(jobs.map((job) => job.filters.query)).toEqual(["kept"])
       expect(migrations[0]!.n).toBe(5)
+    }).pipe(Effect.scoped), 60_000)
+
+  it.live("refuses a data directory another live process holds", () =>
+    Effect.gen(function*() {
+      const dataDir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "so-locked-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      // pid 1 is always alive.
+      writeFileSync(join(dataDir, "social-outreach.lock"), "1")
+      const error = yield* Effect.flip(Layer.build(embedded(dataDir)))
+      expect(String(error.message)).toContain("in use by process 1")
     }).pipe(Effect.scoped), 60_000)
 })

@@ -113,3 +113,33 @@ it.effect.prop(
       expect(Exit.isFailure(notOurs) && notOurs.cause._tag).toBe("Die")
     })
 )
+
+// A bug (a defect) and a database failure that escaped as a defect, through the same HTTP layer.
+const Defects = HttpApiLive.pipe(
+  Layer.provide(Layer.mergeAll(
+    Layer.succeed(Profiles, new Profiles({ get: () => Effect.die(new Error("SELECT secret FROM accounts")), list: () => Effect.die("boom") } as never)),
+    Layer.succeed(Discovery, new Discovery({ get: () => Effect.die(sqlError("08006", "connection failure")), start: () => Effect.die("boom") } as never)),
+    Layer.succeed(Health, new Health({ ready: () => Effect.void } as never))
+  )),
+  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))
+)
+
+layer(Defects, { excludeTestServices: true })("Failures nobody declared", (it) => {
+  it.effect("a bug is a 500 whose body names only the request id, the same as the response header", () =>
+    Effect.gen(function*() {
+      const reply = yield* call("GET", "/api/social/profiles/1", { headers: { "x-request-id": "req-123" } })
+      expect(reply.status).toBe(500)
+      expect(reply.headers["x-request-id"]).toBe("req-123")
+      expect(reply.body).toEqual({ _tag: "InternalServerError", requestId: "req-123", message: expect.stringContaining("req-123") })
+      expect(JSON.stringify(reply.body)).not.toContain("SELECT")
+    }))
+
+  it.effect("a lost database connection that escaped as a defect is still a 503 DatabaseUnavailable", () =>
+    Effect.gen(function*() {
+      const reply = yield* call("GET", "/api/social/discover/1")
+      expect(reply.status).toBe(503)
+      expect(reply.headers["retry-after"]).toBe("5")
+      expect(reply.body._tag).toBe("DatabaseUnavailable")
+    }))
+})

@@ -44,6 +44,12 @@ describe("The incident, replayed", () => {
         expect(status.code).toBe(3)
         expect(status.stdout).toContain(`Missing tables (4): ${all.join(", ")}`)
         expect(status.stderr).toContain("npm run migrate")
+
+        // The remedy the message names works, and the running server recovers without a restart.
+        const repaired = yield* Effect.promise(() => migrate([], { DATABASE_URL: url }))
+        expect(repaired.code, repaired.stdout + repaired.stderr).toBe(0)
+        expect((yield* call("GET", "/api/social/profiles")).status).toBe(200)
+        expect((yield* call("GET", "/health/ready")).status).toBe(200)
       })
     ))
 

@@ -20,15 +20,6 @@ export class TablesMissing extends Schema.TaggedError<TablesMissing>()(
       message: `Social outreach tables do not exist: ${tables.join(", ")}. ` +
         `Database migrations have not been applied. Run: ${MigrateCommand}`
     })
-
-  /** Tables gone although every migration is recorded as applied: migrating again would not bring them back. */
-  static readonly drift = (tables: ReadonlyArray<string>) =>
-    new TablesMissing({
-      tables,
-      message: `Social outreach tables do not exist: ${tables.join(", ")}, although every migration is recorded ` +
-        "as applied (schema drift). Restore them from a backup, or delete the rows of the migrations that create " +
-        `them from effect_sql_migrations and run: ${MigrateCommand}`
-    })
 }
 
 export class DatabaseUnavailable extends Schema.TaggedError<DatabaseUnavailable>()(

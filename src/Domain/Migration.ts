@@ -19,7 +19,14 @@ export class MigrationSkipped extends Schema.TaggedError<MigrationSkipped>()("Mi
 export class MigrationConflict extends Schema.TaggedError<MigrationConflict>()("MigrationConflict", {
   migrations: Schema.Array(MigrationName),
   message: Schema.String
-}) {}
+}) {
+  static readonly of = (migrations: ReadonlyArray<string>) =>
+    new MigrationConflict({
+      migrations,
+      message: `Applied migrations no longer match their files: ${migrations.join(", ")}. ` +
+        "Never rename or renumber an applied migration; add a new one."
+    })
+}
 
 export class MigrationLockTimeout extends Schema.TaggedError<MigrationLockTimeout>()("MigrationLockTimeout", {
   message: Schema.String
@@ -36,10 +43,3 @@ export class MigrationsPending extends Schema.TaggedError<MigrationsPending>()("
       message: `Migrations are pending: ${migrations.join(", ")}. Run: ${MigrateCommand}`
     })
 }
-
-export type MigrationError =
-  | MigrationFailed
-  | MigrationSkipped
-  | MigrationConflict
-  | MigrationLockTimeout
-  | MigrationsPending

@@ -1,9 +1,6 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
 
-export const RequestId = Schema.String.pipe(Schema.brand("RequestId"))
-export type RequestId = typeof RequestId.Type
-
 /** An unexpected failure: the body names the request, the log under the same id holds the detail. */
 export class InternalServerError extends Schema.TaggedError<InternalServerError>()(
   "InternalServerError",
@@ -21,6 +18,12 @@ export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
   "Unauthorized",
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 401 })
+) {}
+
+export class RouteNotFound extends Schema.TaggedError<RouteNotFound>()(
+  "RouteNotFound",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
 ) {}
 
 /** Input that is not a well-formed request at all (bad JSON, body too large), before any field is read. */

@@ -1,13 +1,53 @@
 import { PGlite } from "@electric-sql/pglite"
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Data, Effect, Redacted } from "effect"
-import { mkdirSync } from "node:fs"
-import { resolve } from "node:path"
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
 
 export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{
   readonly message: string
   readonly cause: unknown
 }> {}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/**
+ * PGlite has no lock of its own and two processes on one data directory would corrupt it: hold a lock file
+ * with our pid, taking over one left by a process that is gone.
+ */
+const lockDirectory = (directory: string) =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: () => {
+        mkdirSync(directory, { recursive: true })
+        const lockFile = join(directory, "social-outreach.lock")
+        try {
+          writeFileSync(lockFile, String(process.pid), { flag: "wx" })
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
+          const holder = Number(readFileSync(lockFile, "utf8"))
+          if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
+            throw new Error(`it is in use by process ${holder}; stop that process first`)
+          }
+          writeFileSync(lockFile, String(process.pid))
+        }
+        return lockFile
+      },
+      catch: (cause) =>
+        new EmbeddedPostgresError({
+          message: `Cannot open the embedded database at ${directory}: ${(cause as Error).message}`,
+          cause
+        })
+    }),
+    (lockFile) => Effect.sync(() => rmSync(lockFile, { force: true }))
+  )
 
 /**
  * PGlite, persisted in a data directory and spoken to over the PostgreSQL wire protocol on a random loopback
@@ -17,10 +57,10 @@ export const EmbeddedPostgres = {
   start: (dataDir: string) =>
     Effect.gen(function*() {
       const directory = resolve(dataDir)
+      yield* lockDirectory(directory)
       const db = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
-            mkdirSync(directory, { recursive: true })
             const db = new PGlite(directory)
             await db.waitReady
             return db

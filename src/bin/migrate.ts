@@ -1,7 +1,7 @@
 import { Console, Effect, Layer } from "effect"
 import { AppConfig } from "../Config.js"
 import { LoggingLive } from "../Logging.js"
-import { Migrations } from "../Migrations.js"
+import { label, Migrations } from "../Migrations.js"
 import { runMain } from "../Runtime.js"
 import { SqlLive } from "../Sql.js"
 
@@ -26,7 +26,7 @@ const status = Effect.gen(function*() {
   const current = yield* (yield* Migrations).status
   const lines = [
     `Applied (${current.applied.length}):`,
-    ...current.applied.map((m) => `  ${String(m.id).padStart(4, "0")}_${m.name}  ${m.appliedAt}`),
+    ...current.applied.map((m) => `  ${label(m.id, m.name)}  ${m.appliedAt}`),
     `Pending (${current.pending.length}):`,
     ...current.pending.map((m) => `  ${m}`),
     ...(current.skipped.length > 0 ? [`Out of order, never applied: ${current.skipped.join(", ")}`] : []),
@@ -42,7 +42,7 @@ const status = Effect.gen(function*() {
 })
 
 const command = process.argv[2]
-if (command !== undefined && command !== "status" && command !== "up") {
+if (command !== undefined && command !== "status") {
   console.error(usage)
   process.exit(ExitCode.usage)
 }
