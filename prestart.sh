@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ -f dist/bin/migrate.js ]; then
+# The compiled command when a build exists and no source is newer than it (a stale build could miss migrations).
+if [ -f dist/bin/migrate.js ] && [ -z "$(find src -newer dist/bin/migrate.js -print -quit)" ]; then
   migrate=(node dist/bin/migrate.js)
 else
   migrate=(npx --no-install tsx src/bin/migrate.ts)

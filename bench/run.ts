@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { fileURLToPath } from "node:url"
 import { isDeepStrictEqual } from "node:util"
 import pg from "pg"
+import { measureIngest } from "./ingest.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const adminUrl = process.env["BENCH_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres"
@@ -335,6 +336,11 @@ const main = async () => {
   results["fastify + pg: profiles list"] = await measure("fastify + pg, profiles list", fastifyUrl)
   await stop(fastify)
 
+  const ingestDatabase = await createDatabase()
+  await migrate(ingestDatabase)
+  console.log(`ingest: ${seedRows} profiles through ProfilesRepo.upsertMany, pages of 100, new then known`)
+  const ingest = await measureIngest(urlFor(ingestDatabase), seedRows, 100)
+
   const oursList = results["ours: profiles list"]!
   const fastifyList = results["fastify + pg: profiles list"]!
   const missingLoad = results["ours: 503 TablesMissing"]!
@@ -348,6 +354,10 @@ const main = async () => {
   console.log(`ours / fastify requests/s (profiles list): ${round(ratio, 2)}`)
   console.log(`503 path: non-2xx is the whole count: ${missingLoad.non2xx === missingLoad.totalRequests && missingLoad.totalRequests > 0 ? "yes" : "NO"} (${JSON.stringify(missingLoad.statusCodes)})`)
   console.log(`bodies equal: ${bodiesEqual ? "yes" : "NO"}`)
+  console.log(
+    `ingest of ${ingest.profiles} profiles (pages of ${ingest.batchSize}): new ${round(ingest.insertMs)} ms ` +
+      `(${Math.round(ingest.insertPerSecond)}/s), known ${round(ingest.updateMs)} ms (${Math.round(ingest.updatePerSecond)}/s)`
+  )
 
   await writeFile(`${root}bench/results.json`, JSON.stringify({
     date: new Date().toISOString(),
@@ -356,6 +366,7 @@ const main = async () => {
     startupToReadyMs: { median: round(startupMedian), runs: startupMs.map((ms) => round(ms)) },
     scenarios: results,
     oursOverFastifyRequestsPerSecond: round(ratio, 3),
+    ingest,
     bodiesEqual
   }, null, 2) + "\n")
   console.log("figures written to bench/results.json")
