@@ -103,6 +103,15 @@ describe("The service process", () => {
     expect(output).toContain("ECONNREFUSED")
   }, 60_000)
 
+  it("TLS is used when the URL asks for it: sslmode=require against a server without TLS is refused", async () => {
+    const finished = await run(process.execPath, ["--import", "tsx", "src/bin/migrate.ts", "status"], {
+      DATABASE_URL: `${url}?sslmode=require`,
+      DATABASE_CONNECT_RETRIES: "0"
+    })
+    expect(finished.code).toBe(1)
+    expect(finished.stdout + finished.stderr).toContain("does not support SSL")
+  }, 60_000)
+
   it("prestart.sh migrates and says so; it fails the deploy when migrating fails", async () => {
     const db = await createDatabase()
     databases.push(db.name)
