@@ -131,14 +131,30 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
       }
     })
 
-    const tick = jobs.claim(owner, config.lease).pipe(
-      Effect.flatMap(Option.match({ onNone: () => Effect.sleep(config.pollInterval), onSome: run })),
-      Effect.catchAll((error) =>
-        Effect.logWarning(`Discovery worker: ${error.message}`).pipe(Effect.zipRight(Effect.sleep(config.pollInterval)))
-      )
-    )
+    // While the database fails, each loop backs off (up to 30 s) and says so once, not on every poll.
+    const loop = Effect.gen(function*() {
+      let failures = 0
+      while (true) {
+        const claimed = yield* Effect.either(jobs.claim(owner, config.lease))
+        if (claimed._tag === "Left") {
+          failures++
+          if (failures === 1) yield* Effect.logWarning(`Discovery worker paused: ${claimed.left.message}`)
+          yield* Effect.sleep(Math.min(Duration.toMillis(config.pollInterval) * 2 ** failures, 30_000))
+          continue
+        }
+        if (failures > 0) yield* Effect.logInfo("Discovery worker resumed: the database answers again")
+        failures = 0
+        yield* Option.match(claimed.right, {
+          onNone: () => Effect.sleep(config.pollInterval),
+          onSome: (job) =>
+            run(job).pipe(Effect.catchAll((error) =>
+              Effect.logWarning(`Discovery job ${job.id} not settled (${error.message}); it is claimed again after its lease`)
+            ))
+        })
+      }
+    })
 
-    for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(Effect.forever(tick))
+    for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(loop)
     if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) as ${owner}`)
     return { owner } as const
   }),
