@@ -3,13 +3,17 @@ import { Authorization } from "./Auth/Api.js"
 import { DiscoveryApi } from "./Discovery/Api.js"
 import { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
 import { BadRequest, InternalServerError, RouteNotFound } from "./Domain/Server.js"
+import { DraftsApi } from "./Drafts/Api.js"
 import { HealthApi } from "./Health/Api.js"
 import { ProfilesApi } from "./Profiles/Api.js"
+import { SuppressionsApi } from "./Suppressions/Api.js"
 
 /** The social outreach API: `/api/social/*` behind the bearer token, `/health/*` open. */
 export class SocialApi extends HttpApi.make("social")
   .add(DiscoveryApi)
   .add(ProfilesApi)
+  .add(DraftsApi)
+  .add(SuppressionsApi)
   .prefix("/api/social")
   .middleware(Authorization)
   .addError(TablesMissing)

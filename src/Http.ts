@@ -19,15 +19,19 @@ import { AppConfig } from "./Config.js"
 import { Discovery } from "./Discovery.js"
 import { HttpDiscoveryLive } from "./Discovery/Http.js"
 import { BadRequest, InternalServerError, RouteNotFound } from "./Domain/Server.js"
+import { Drafts } from "./Drafts.js"
+import { HttpDraftsLive } from "./Drafts/Http.js"
 import { Health } from "./Health.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { MigratedDatabase } from "./Migrations.js"
 import { Profiles } from "./Profiles.js"
 import { HttpProfilesLive } from "./Profiles/Http.js"
 import { mapSqlError } from "./Sql.js"
+import { Suppressions } from "./Suppressions.js"
+import { HttpSuppressionsLive } from "./Suppressions/Http.js"
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpHealthLive]),
+  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpSuppressionsLive, HttpHealthLive]),
   Layer.provide(AuthorizationLive)
 )
 
@@ -134,7 +138,9 @@ export const HttpApiLive = Layer.unwrapEffect(
     ))
 )
 
-export const HttpLive = HttpApiLive.pipe(Layer.provide([Discovery.Default, Profiles.Default, Health.Default]))
+export const HttpLive = HttpApiLive.pipe(
+  Layer.provide([Discovery.Default, Profiles.Default, Drafts.Default, Suppressions.Default, Health.Default])
+)
 
 /**
  * The Node server binds its port only once `MigratedDatabase` exists, that is after the schema was

@@ -99,10 +99,13 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
   it.effect("a 429 with Retry-After makes the job wait, not fail; 5xx and malformed JSON are retried", () =>
     Effect.gen(function*() {
       const { bluesky } = yield* Platforms
-      bluesky.inject(
-        "/xrpc/app.bsky.actor.searchActors",
-        { kind: "status", status: 429, headers: { "retry-after": "1", "ratelimit-remaining": "0" }, body: { error: "RateLimitExceeded", message: "Rate Limit Exceeded" } }
-      )
+      // Bluesky's own headers: RateLimit-* with an epoch-seconds reset, no Retry-After.
+      bluesky.inject("/xrpc/app.bsky.actor.searchActors", {
+        kind: "status",
+        status: 429,
+        headers: { "ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": String(Math.floor(Date.now() / 1000) + 2), "ratelimit-policy": "3000;w=300" },
+        body: { error: "RateLimitExceeded", message: "Rate Limit Exceeded" }
+      })
       const limited = yield* start({ platform: "bluesky", filters: { query: "ocaml", limit: 10 } })
       const waiting = yield* until(limited, ["rate_limited"])
       expect(waiting.lastError).toContain("RateLimitExceeded")
@@ -194,7 +197,10 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       const [dev2] = yield* rows((sql) =>
         sql<{ displayName: string; location: string; url: string; externalId: string }>`
           SELECT display_name, location, url, external_id FROM social_profiles WHERE platform = 'github' AND handle = 'dev2'`)
-      expect(dev2).toEqual({ displayName: "Developer 2", location: "Berlin, Germany", url: "https://dev2.example", externalId: "5000002" })
+      expect(dev2).toEqual({ displayName: "Developer 2", location: "Berlin, Germany", url: "https://github.com/dev2", externalId: "5000002" })
+      const [raw] = yield* rows((sql) => sql<{ blog: string; publicRepos: number }>`
+        SELECT raw->>'blog' AS blog, (raw->>'public_repos')::int AS public_repos FROM social_profiles WHERE platform = 'github' AND handle = 'dev2'`)
+      expect(raw).toEqual({ blog: "dev2.example", publicRepos: 10 })
     }))
 
   it.effect("GitHub: a spent quota (403, X-RateLimit-Remaining: 0) waits until X-RateLimit-Reset; a 422 fails at once", () =>
@@ -219,5 +225,40 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       expect(failed).toMatchObject({ status: "failed", attempts: 1 })
       expect(failed.lastError).toContain("422")
       expect(failed.lastError).toContain("Validation Failed")
+    }))
+
+  it.effect("GitHub: a per-user quota spent mid-page keeps the page as found and waits; a vanished user is skipped", () =>
+    Effect.gen(function*() {
+      const { github } = yield* Platforms
+      github.inject("/users/dev3", { kind: "status", status: 404, body: { message: "Not Found" } })
+      github.inject("/users/dev4", {
+        kind: "status",
+        status: 403,
+        headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.floor(Date.now() / 1000) + 1) },
+        body: { message: "API rate limit exceeded for 127.0.0.1." }
+      })
+      const id = yield* start({ platform: "github", filters: { query: "quota-users", limit: 5 } })
+      const job = yield* until(id, ["succeeded", "failed"])
+      // Four on the first page (dev3 is gone), then the job waited for the quota and took dev6 from the next.
+      expect(job).toMatchObject({ status: "succeeded", pagesFetched: 2, profilesFound: 5 })
+      const stored = yield* rows((sql) =>
+        sql<{ handle: string; displayName: string | null }>`SELECT handle, display_name FROM social_profiles
+          WHERE platform = 'github' AND handle IN ('dev1', 'dev3', 'dev4', 'dev5') ORDER BY handle`)
+      expect(stored.map((p) => p.handle)).toEqual(["dev1", "dev4", "dev5"])
+      expect(stored.find((p) => p.handle === "dev4")!.displayName).toBeNull()
+    }))
+
+  it.effect("GitHub: a secondary rate limit (403 naming it, no headers) waits instead of failing", () =>
+    Effect.gen(function*() {
+      const { github } = yield* Platforms
+      github.inject("/search/users", {
+        kind: "status",
+        status: 403,
+        body: { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again." }
+      })
+      const id = yield* start({ platform: "github", filters: { query: "secondary", limit: 2 } })
+      const waiting = yield* until(id, ["rate_limited", "failed"])
+      expect(waiting.status).toBe("rate_limited")
+      expect(Date.parse(waiting.nextRunAt) - Date.now()).toBeGreaterThan(30_000)
     }))
 })

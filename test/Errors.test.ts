@@ -9,10 +9,12 @@ import { DatabaseUnavailable, SocialTables, TablesMissing } from "../src/Domain/
 import { DiscoveryJobNotFound } from "../src/Domain/DiscoveryJob.js"
 import { ProfileNotFound } from "../src/Domain/Profile.js"
 import { BadRequest, InternalServerError, Unauthorized, Unprocessable } from "../src/Domain/Server.js"
+import { Drafts } from "../src/Drafts.js"
 import { Health } from "../src/Health.js"
 import { HttpApiLive } from "../src/Http.js"
 import { Profiles } from "../src/Profiles.js"
 import { mapSqlError } from "../src/Sql.js"
+import { Suppressions } from "../src/Suppressions.js"
 import { call } from "./support/App.js"
 
 // The contract: each declared error, the status a client sees for it.
@@ -49,7 +51,9 @@ const failing = Effect.flatMap(Failure, Ref.get).pipe(Effect.flatMap(Effect.fail
 const FailingServices = Layer.mergeAll(
   Layer.effect(Profiles, Effect.map(Failure, (ref) => new Profiles({ get: () => Effect.flatMap(Ref.get(ref), Effect.fail), list: () => Effect.flatMap(Ref.get(ref), Effect.fail) } as never))),
   Layer.effect(Discovery, Effect.map(Failure, (ref) => new Discovery({ start: () => Effect.flatMap(Ref.get(ref), Effect.fail), get: () => Effect.flatMap(Ref.get(ref), Effect.fail) } as never))),
-  Layer.succeed(Health, new Health({ ready: () => failing } as never))
+  Layer.succeed(Health, new Health({ ready: () => failing } as never)),
+  Layer.succeed(Drafts, new Drafts({} as never)),
+  Layer.succeed(Suppressions, new Suppressions({} as never))
 )
 
 const app = HttpApiLive.pipe(
@@ -119,7 +123,9 @@ const Defects = HttpApiLive.pipe(
   Layer.provide(Layer.mergeAll(
     Layer.succeed(Profiles, new Profiles({ get: () => Effect.die(new Error("SELECT secret FROM accounts")), list: () => Effect.die("boom") } as never)),
     Layer.succeed(Discovery, new Discovery({ get: () => Effect.die(sqlError("08006", "connection failure")), start: () => Effect.die("boom") } as never)),
-    Layer.succeed(Health, new Health({ ready: () => Effect.void } as never))
+    Layer.succeed(Health, new Health({ ready: () => Effect.void } as never)),
+    Layer.succeed(Drafts, new Drafts({} as never)),
+    Layer.succeed(Suppressions, new Suppressions({} as never))
   )),
   Layer.provideMerge(NodeHttpServer.layerTest),
   Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))

@@ -44,11 +44,13 @@ const retryAfter = (headers: HttpClientResponse.HttpClientResponse["headers"], n
     const date = Date.parse(header)
     if (Number.isFinite(date)) return new Date(date)
   }
-  if (headers["x-ratelimit-remaining"] === "0" && headers["x-ratelimit-reset"] !== undefined) {
-    const reset = Number(headers["x-ratelimit-reset"])
-    // GitHub and Mastodon's rack-attack send epoch seconds; some servers send an ISO date.
-    if (Number.isFinite(reset)) return new Date(reset > 1e9 ? reset * 1000 : now + reset * 1000)
-    const date = Date.parse(headers["x-ratelimit-reset"])
+  // GitHub: x-ratelimit-* (epoch seconds); Mastodon: x-ratelimit-* (ISO date); Bluesky: ratelimit-* (epoch seconds).
+  for (const prefix of ["x-ratelimit", "ratelimit"]) {
+    const reset = headers[`${prefix}-reset`]
+    if (headers[`${prefix}-remaining`] !== "0" || reset === undefined) continue
+    const seconds = Number(reset)
+    if (Number.isFinite(seconds)) return new Date(seconds > 1e9 ? seconds * 1000 : now + seconds * 1000)
+    const date = Date.parse(reset)
     if (Number.isFinite(date)) return new Date(date)
   }
   return undefined
@@ -66,8 +68,13 @@ const errorText = (body: string) => {
   return body.slice(0, 200)
 }
 
+// A reset already past (clock skew, Retry-After: 0) must not turn into a tight loop against the platform.
+const MinimumWait = 1000
+
 export interface FetchedJson<A> {
   readonly body: A
+  /** The JSON as the platform sent it, unknown keys included: what profiles keep as their raw payload. */
+  readonly json: unknown
   /** Set when a successful answer says the quota is now spent. */
   readonly quotaResetsAt: Date | undefined
 }
@@ -106,9 +113,12 @@ export const fetchJson = <A, I>(
     )
     const now = Date.now()
     const limitedUntil = retryAfter(response.headers, now)
-    if (response.status === 429 || (response.status === 403 && limitedUntil !== undefined)) {
+    // GitHub's secondary limits are a 403 that may carry no header at all; it asks for a minute's wait.
+    const secondary = response.status === 403 && /secondary rate limit/i.test(text)
+    if (response.status === 429 || (response.status === 403 && (limitedUntil !== undefined || secondary))) {
+      const until = Math.max(limitedUntil?.getTime() ?? now + 60_000, now + MinimumWait)
       return yield* new ProviderRateLimited({
-        until: limitedUntil ?? new Date(now + 60_000),
+        until: new Date(until),
         reason: `${platform} rate limit (${response.status}): ${errorText(text)}`
       })
     }
@@ -132,5 +142,5 @@ export const fetchJson = <A, I>(
         })
       )
     )
-    return { body, quotaResetsAt: limitedUntil }
+    return { body, json, quotaResetsAt: limitedUntil }
   })

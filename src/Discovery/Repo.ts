@@ -24,6 +24,8 @@ export interface PageProgress {
   readonly found: number
   readonly inserted: number
   readonly state: Readonly<Record<string, unknown>>
+  /** The job's last page: it succeeds with it. */
+  readonly last: boolean
 }
 
 export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Repo", {
@@ -59,7 +61,7 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
 
     // Every write below names the owner: a worker whose lease was taken over can no longer touch the job.
     const fenced = (id: DiscoveryJobId, owner: string) =>
-      sql`id = ${id} AND lease_owner = ${owner} AND status = 'running'`
+      sql`id = ${id} AND lease_owner = ${owner} AND status = 'running' AND lease_expires_at > now()`
 
     const claimOne = SqlSchema.findOne({
       Request: Schema.Struct({ owner: Schema.String, leaseMs: Schema.Int }),
@@ -78,8 +80,17 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
           RETURNING ${sql.literal(columns)}, state`
     })
 
-    /** Takes the next runnable job (queued, due again, or abandoned by a dead instance), if any. */
+    /**
+     * Takes the next runnable job (queued, due again, or abandoned by a dead instance), if any. An abandoned
+     * job that has used up its attempts is failed instead: it may be the job that kills its instance.
+     */
     const claim = Effect.fn("Discovery/Repo.claim")(function*(owner: string, lease: Duration.Duration) {
+      yield* sql`UPDATE social_discovery_jobs SET status = 'failed', finished_at = now(), lease_owner = NULL,
+          lease_expires_at = NULL, updated_at = now(),
+          last_error = 'Abandoned by its worker ' || attempts || ' time(s) (instance stopped or crashed mid-job)'
+        WHERE status = 'running' AND lease_expires_at < now() AND attempts >= max_attempts`.pipe(
+        Effect.catchTag("SqlError", mapSqlError)
+      )
       return yield* claimOne({ owner, leaseMs: millis(lease) }).pipe(
         Effect.catchTags({ SqlError: mapSqlError, ParseError: Effect.die })
       )
@@ -95,15 +106,21 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
         WHERE ${fenced(id, owner)} RETURNING id`)
     })
 
-    /** Adds one page to the job's progress and moves its resume point; run it in the page's transaction. */
+    /**
+     * Adds one page to the job's progress and moves its resume point; run it in the page's transaction.
+     * The last page also finishes the job, so no crash can fall between saving it and succeeding.
+     */
     const recordPage = Effect.fn("Discovery/Repo.recordPage")(function*(
       id: DiscoveryJobId,
       owner: string,
       progress: PageProgress
     ) {
+      const finish = progress.last
+        ? sql`, status = 'succeeded', finished_at = now(), next_run_at = NULL, lease_owner = NULL, lease_expires_at = NULL`
+        : sql``
       return yield* changed(sql`UPDATE social_discovery_jobs SET pages_fetched = pages_fetched + 1,
           profiles_found = profiles_found + ${progress.found}, profiles_new = profiles_new + ${progress.inserted},
-          state = ${JSON.stringify(progress.state)}::jsonb, last_error = NULL, updated_at = now()
+          state = ${JSON.stringify(progress.state)}::jsonb, last_error = NULL, updated_at = now() ${finish}
         WHERE ${fenced(id, owner)} RETURNING id`)
     })
 

@@ -1,6 +1,6 @@
 import { FetchHttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { Data, Duration, Effect, Option, Schedule } from "effect"
+import { Cause, Data, Duration, Effect, Option, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { AppConfig } from "../Config.js"
@@ -39,16 +39,19 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
       mastodon: yield* MastodonProvider,
       github: yield* GithubProvider
     }
-    const owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`
+    const instance = `${hostname()}/${process.pid}`
 
-    const keepLease = (id: DiscoveryJobId) =>
+    // A renewal that hangs or fails is tried again; only a lease that is no longer ours stops the job.
+    const keepLease = (id: DiscoveryJobId, owner: string) =>
       jobs.renew(id, owner, config.lease).pipe(
+        Effect.timeoutFail({ duration: Duration.toMillis(config.lease) / 4, onTimeout: () => new Error("renewal timed out") }),
+        Effect.catchAll(() => Effect.succeed(true)),
         Effect.flatMap((held) => (held ? Effect.void : Effect.fail(new LeaseLost({ id })))),
-        Effect.repeat(Schedule.spaced(Duration.toMillis(config.lease) / 3)),
+        Effect.repeat(Schedule.spaced(Duration.toMillis(config.lease) / 4)),
         Effect.zipRight(Effect.never)
       )
 
-    const collect = (job: ClaimedJob, provider: Provider) =>
+    const collect = (job: ClaimedJob, owner: string, provider: Provider) =>
       Effect.gen(function*() {
         const limit = typeof job.filters["limit"] === "number" ? job.filters["limit"] : DefaultDiscoveryLimit
         let found = job.profilesFound
@@ -56,10 +59,16 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
         while (found < limit) {
           const page = yield* provider.page(job.filters, state, limit - found)
           const batch = page.profiles.slice(0, limit - found)
+          const last = page.next === null || found + batch.length >= limit
           const saved = yield* sql.withTransaction(
             Effect.gen(function*() {
               const { inserted } = yield* profiles.upsertMany(batch, { source: "discovery", jobId: job.id })
-              const held = yield* jobs.recordPage(job.id, owner, { found: batch.length, inserted, state: page.next ?? state })
+              const held = yield* jobs.recordPage(job.id, owner, {
+                found: batch.length,
+                inserted,
+                state: page.next ?? state,
+                last
+              })
               if (!held) return yield* new LeaseLost({ id: job.id })
               return inserted
             })
@@ -68,16 +77,15 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
           yield* Effect.logInfo(
             `Discovery job ${job.id} (${job.platform}): page of ${batch.length} profile(s), ${saved} new; ${found} of ${limit}`
           )
-          if (page.pauseUntil !== undefined && page.next !== null && found < limit) {
-            return Option.some(page.pauseUntil)
-          }
-          if (page.next === null) break
-          state = page.next
+          if (last) return "finished" as const
+          if (page.pauseUntil !== undefined) return page.pauseUntil
+          state = page.next!
         }
-        return Option.none<Date>()
+        // Only a job resumed with its limit already reached gets here.
+        return "unfinished" as const
       })
 
-    const settleFailure = (job: ClaimedJob, error: ProviderError) => {
+    const settleFailure = (job: ClaimedJob, owner: string, error: ProviderError) => {
       switch (error._tag) {
         case "ProviderRateLimited":
           return Effect.logWarning(`Discovery job ${job.id} rate limited until ${error.until.toISOString()}: ${error.reason}`)
@@ -98,24 +106,22 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
       }
     }
 
-    const run = Effect.fn("Discovery/Worker.run")(function*(job: ClaimedJob) {
+    const run = Effect.fn("Discovery/Worker.run")(function*(job: ClaimedJob, owner: string) {
       yield* Effect.logInfo(`Discovery job ${job.id} (${job.platform}) claimed, attempt ${job.attempts}`)
       if (job.platform === "linkedin") {
         return yield* jobs.fail(job.id, owner, "LinkedIn offers no people search; import its data export instead")
       }
-      const outcome = yield* collect(job, providers[job.platform]).pipe(
-        Effect.raceFirst(keepLease(job.id)),
+      const outcome = yield* collect(job, owner, providers[job.platform]).pipe(
+        Effect.raceFirst(keepLease(job.id, owner)),
         Effect.onInterrupt(() => jobs.release(job.id, owner).pipe(Effect.ignore)),
         Effect.either
       )
       if (outcome._tag === "Right") {
-        return yield* Option.match(outcome.right, {
-          onNone: () => jobs.succeed(job.id, owner).pipe(Effect.zipLeft(Effect.logInfo(`Discovery job ${job.id} succeeded`))),
-          onSome: (until) =>
-            Effect.logInfo(`Discovery job ${job.id} paused for the platform's quota until ${until.toISOString()}`).pipe(
-              Effect.zipRight(jobs.rateLimited(job.id, owner, until, "Rate limit quota spent"))
-            )
-        })
+        const result = outcome.right
+        if (result === "finished") return yield* Effect.logInfo(`Discovery job ${job.id} succeeded`)
+        if (result === "unfinished") return yield* jobs.succeed(job.id, owner)
+        yield* Effect.logInfo(`Discovery job ${job.id} paused for the platform's quota until ${result.toISOString()}`)
+        return yield* jobs.rateLimited(job.id, owner, result, "Rate limit quota spent")
       }
       const error = outcome.left
       switch (error._tag) {
@@ -124,7 +130,7 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
         case "ProviderRateLimited":
         case "ProviderRejected":
         case "ProviderUnavailable":
-          return yield* settleFailure(job, error)
+          return yield* settleFailure(job, owner, error)
         default:
           // The database failed under us: the lease runs out and the job is claimed again.
           return yield* Effect.logWarning(`Discovery job ${job.id} interrupted by a database failure: ${error.message}`)
@@ -135,6 +141,8 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     const loop = Effect.gen(function*() {
       let failures = 0
       while (true) {
+        // Every claim gets its own owner token, so two loops of one instance can never share a lease.
+        const owner = `${instance}/${randomUUID().slice(0, 8)}`
         const claimed = yield* Effect.either(jobs.claim(owner, config.lease))
         if (claimed._tag === "Left") {
           failures++
@@ -147,16 +155,18 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
         yield* Option.match(claimed.right, {
           onNone: () => Effect.sleep(config.pollInterval),
           onSome: (job) =>
-            run(job).pipe(Effect.catchAll((error) =>
-              Effect.logWarning(`Discovery job ${job.id} not settled (${error.message}); it is claimed again after its lease`)
+            run(job, owner).pipe(Effect.catchAllCause((cause) =>
+              Cause.isInterruptedOnly(cause)
+                ? Effect.failCause(cause)
+                : Effect.logWarning(`Discovery job ${job.id} not settled; it is claimed again after its lease`, cause)
             ))
         })
       }
     })
 
     for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(loop)
-    if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) as ${owner}`)
-    return { owner } as const
+    if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) in ${instance}`)
+    return { instance } as const
   }),
   dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, FetchHttpClient.layer]
 }) {}

@@ -64,7 +64,12 @@ const LinkedinHeader = ["First Name", "Last Name", "URL", "Email Address", "Comp
 const fromLinkedin = (record: Record<string, string>): Either.Either<ProfileInput, string> => {
   const match = LinkedinUrl.exec(record["URL"] ?? "")
   if (match === null) return Either.left("URL: expected a LinkedIn profile URL such as https://www.linkedin.com/in/name")
-  const slug = decodeURIComponent(match[2]!)
+  let slug: string
+  try {
+    slug = decodeURIComponent(match[2]!)
+  } catch {
+    return Either.left("URL: the profile name in the URL is not valid")
+  }
   const name = [record["First Name"], record["Last Name"]].map(blankToNull).filter((part) => part !== null).join(" ")
   const position = blankToNull(record["Position"])
   const company = blankToNull(record["Company"])

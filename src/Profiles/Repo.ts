@@ -62,7 +62,10 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       profiles: ReadonlyArray<ProfileInput>,
       provenance: { readonly source: "discovery" | "import"; readonly jobId: number | null }
     ) {
-      const unique = [...new Map(profiles.map((p) => [`${p.platform}\u0000${p.externalId}`, p])).values()]
+      // Sorted by key, so two batches that overlap lock their rows in the same order and cannot deadlock.
+      const unique = [...new Map(profiles.map((p) => [`${p.platform}\u0000${p.externalId}`, p])).entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, p]) => p)
       if (unique.length === 0) return { inserted: 0, updated: 0 }
       const rows = unique.map((p) => ({
         platform: p.platform,

@@ -52,7 +52,7 @@ export const BlueskyProvider = Effect.gen(function*() {
   const page: Provider["page"] = (rawFilters, rawState, wanted) =>
     Effect.gen(function*() {
       const filters = yield* decodeFilters(rawFilters)
-      const state = Schema.decodeUnknownSync(State)(rawState)
+      const state = yield* decodeState(rawState)
       const params: Array<[string, string]> = [["q", filters.query], ["limit", String(Math.min(SearchPageMax, wanted))]]
       if (state.cursor !== undefined) params.push(["cursor", state.cursor])
       const search = yield* get("app.bsky.actor.searchActors", params, SearchActors)
@@ -63,7 +63,8 @@ export const BlueskyProvider = Effect.gen(function*() {
         const enriched = yield* get("app.bsky.actor.getProfiles", batch, GetProfiles)
         for (const p of enriched.body.profiles) if (p.followersCount !== undefined) counts.set(p.did, p.followersCount)
       }
-      const profiles = actors.map((actor): ProfileInput => ({
+      const rawActors = (search.json as { actors: Array<unknown> }).actors
+      const profiles = actors.map((actor, i): ProfileInput => ({
         platform: "bluesky",
         externalId: actor.did,
         handle: actor.handle,
@@ -74,7 +75,7 @@ export const BlueskyProvider = Effect.gen(function*() {
         avatarUrl: actor.avatar ?? null,
         followersCount: counts.get(actor.did) ?? null,
         acceptsDms: acceptsDms(actor.associated?.chat?.allowIncoming),
-        raw: actor
+        raw: rawActors[i]
       }))
       // A cursor seen before would loop forever: treat it as the end.
       const seen = state.seen ?? []
@@ -86,6 +87,11 @@ export const BlueskyProvider = Effect.gen(function*() {
 
   return { page } satisfies Provider
 })
+
+const decodeState = (state: unknown) =>
+  Schema.decodeUnknown(State)(state).pipe(
+    Effect.mapError(() => new ProviderRejected({ reason: "The job's saved Bluesky cursor is not valid" }))
+  )
 
 const decodeFilters = (filters: unknown) =>
   Schema.decodeUnknown(BlueskyFilters)(filters).pipe(

@@ -68,7 +68,9 @@ export const GithubProvider = Effect.gen(function*() {
       const filters = yield* Schema.decodeUnknown(GithubFilters)(rawFilters).pipe(
         Effect.mapError(() => new ProviderRejected({ reason: "The job's GitHub filters are not valid" }))
       )
-      const { page = 1 } = Schema.decodeUnknownSync(State)(rawState)
+      const { page = 1 } = yield* Schema.decodeUnknown(State)(rawState).pipe(
+        Effect.mapError(() => new ProviderRejected({ reason: "The job's saved GitHub page is not valid" }))
+      )
       // A fixed page size for the whole job, so page numbers keep meaning the same rows.
       const perPage = Math.min(PerPageMax, filters.limit ?? DefaultDiscoveryLimit)
       const search = yield* fetchJson(
@@ -80,27 +82,60 @@ export const GithubProvider = Effect.gen(function*() {
         requestTimeout
       )
       const hits = search.body.items.filter((item) => item.type === undefined || item.type === "User").slice(0, wanted)
+      const rawHits = search.json as { items: Array<{ login?: unknown }> }
       const profiles: Array<ProfileInput> = []
+      let pauseUntil = search.quotaResetsAt
       for (const hit of hits) {
-        const user = yield* fetchJson("GitHub", request(`/users/${encodeURIComponent(hit.login)}`), User, requestTimeout)
-        const u = user.body
-        profiles.push({
+        const basic: ProfileInput = {
           platform: "github",
+          externalId: String(hit.id),
+          handle: hit.login,
+          displayName: null,
+          bio: null,
+          location: null,
+          url: `https://github.com/${hit.login}`,
+          avatarUrl: null,
+          followersCount: null,
+          acceptsDms: null,
+          raw: rawHits.items.find((item) => item.login === hit.login) ?? hit
+        }
+        // Once the per-user quota is spent (60 an hour without a token), keep the rest of the page as found.
+        if (pauseUntil !== undefined) {
+          profiles.push(basic)
+          continue
+        }
+        const user = yield* fetchJson("GitHub", request(`/users/${encodeURIComponent(hit.login)}`), User, requestTimeout).pipe(
+          Effect.map((fetched) => ({ ...fetched, missing: false })),
+          Effect.catchTags({
+            // Renamed or deleted since the search index was built.
+            ProviderRejected: (error) =>
+              /\(404\)/.test(error.reason) ? Effect.succeed({ body: undefined, json: undefined, quotaResetsAt: undefined, missing: true }) : Effect.fail(error),
+            ProviderRateLimited: (error) => Effect.succeed({ body: undefined, json: undefined, quotaResetsAt: error.until, missing: false })
+          })
+        )
+        if (user.quotaResetsAt !== undefined) pauseUntil = user.quotaResetsAt
+        if (user.missing) continue
+        const u = user.body
+        if (u === undefined) {
+          profiles.push(basic)
+          continue
+        }
+        profiles.push({
+          ...basic,
           externalId: String(u.id),
           handle: u.login,
           displayName: u.name || null,
           bio: u.bio || null,
           location: u.location || null,
-          url: u.blog ? (/^https?:\/\//.test(u.blog) ? u.blog : `https://${u.blog}`) : u.html_url,
+          url: u.html_url,
           avatarUrl: u.avatar_url ?? null,
           followersCount: u.followers ?? null,
-          acceptsDms: null,
-          raw: u
+          raw: user.json
         })
       }
       const reachable = Math.min(search.body.total_count, ResultCap)
       const more = search.body.items.length === perPage && page * perPage < reachable
-      return { profiles, next: more ? { page: page + 1 } : null, pauseUntil: search.quotaResetsAt }
+      return { profiles, next: more ? { page: page + 1 } : null, pauseUntil }
     }).pipe(Effect.provideService(HttpClient.HttpClient, client))
 
   return { page } satisfies Provider

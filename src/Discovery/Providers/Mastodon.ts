@@ -44,7 +44,7 @@ const wanted = (account: Account) =>
   account.discoverable !== false && account.noindex !== true && account.bot !== true &&
   account.suspended !== true && account.moved == null
 
-const toProfile = (instance: string) => (account: Account): ProfileInput => {
+const toProfile = (instance: string, account: Account, raw: unknown): ProfileInput => {
   const acct = account.acct.includes("@") ? account.acct : `${account.acct}@${instance}`
   const location = account.fields?.find((field) => /^(location|where|based in)$/i.test(field.name.trim()))
   return {
@@ -58,7 +58,7 @@ const toProfile = (instance: string) => (account: Account): ProfileInput => {
     avatarUrl: account.avatar ?? null,
     followersCount: account.followers_count ?? null,
     acceptsDms: null,
-    raw: account
+    raw
   }
 }
 
@@ -76,7 +76,9 @@ export const MastodonProvider = Effect.gen(function*() {
       const filters = yield* Schema.decodeUnknown(MastodonFilters)(rawFilters).pipe(
         Effect.mapError(() => new ProviderRejected({ reason: "The job's Mastodon filters are not valid" }))
       )
-      const { offset = 0 } = Schema.decodeUnknownSync(State)(rawState)
+      const { offset = 0 } = yield* Schema.decodeUnknown(State)(rawState).pipe(
+        Effect.mapError(() => new ProviderRejected({ reason: "The job's saved Mastodon offset is not valid" }))
+      )
       const instance = (filters.instance ?? mastodonDefaultInstance).toLowerCase()
       const base = mastodonInstanceUrls.get(instance) ?? `https://${instance}`
       // The configured token belongs to the default instance only.
@@ -93,18 +95,21 @@ export const MastodonProvider = Effect.gen(function*() {
       )
       if (token !== undefined) request = HttpClientRequest.bearerToken(request, Redacted.value(token))
       const fetched = directory
-        ? yield* fetchJson("Mastodon", request, Directory, requestTimeout)
+        ? yield* fetchJson("Mastodon", request, Directory, requestTimeout).pipe(
+          Effect.map((result) => ({ ...result, raw: result.json as Array<unknown> }))
+        )
         : yield* fetchJson("Mastodon", request, Search, requestTimeout).pipe(
-          Effect.map((result) => ({ ...result, body: result.body.accounts }))
+          Effect.map((result) => ({ ...result, body: result.body.accounts, raw: (result.json as { accounts: Array<unknown> }).accounts }))
         )
       const accounts = fetched.body
       const query = filters.query?.toLowerCase()
-      const matching = directory && query !== undefined
-        ? accounts.filter((a) => `${a.acct} ${a.display_name ?? ""} ${a.note ?? ""}`.toLowerCase().includes(query))
-        : accounts
+      const matches = (a: Account) =>
+        !directory || query === undefined || `${a.acct} ${a.display_name ?? ""} ${a.note ?? ""}`.toLowerCase().includes(query)
       const more = accounts.length >= limit && (directory || token !== undefined)
       return {
-        profiles: matching.filter(wanted).map(toProfile(instance)),
+        profiles: accounts.flatMap((account, i) =>
+          matches(account) && wanted(account) ? [toProfile(instance, account, fetched.raw[i])] : []
+        ),
         next: more ? { offset: offset + accounts.length } : null,
         pauseUntil: fetched.quotaResetsAt
       }

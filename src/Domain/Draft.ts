@@ -1,0 +1,51 @@
+import { HttpApiSchema } from "@effect/platform"
+import { Schema } from "effect"
+import { ProfileId } from "./Profile.js"
+import { Timestamp } from "./Timestamp.js"
+
+export const DraftId = Schema.Int.pipe(Schema.positive(), Schema.brand("DraftId"))
+export type DraftId = typeof DraftId.Type
+export const DraftIdFromString = Schema.NumberFromString.pipe(Schema.compose(DraftId))
+
+export const Channel = Schema.Literal("bluesky_dm", "mastodon_dm", "webhook")
+export type Channel = typeof Channel.Type
+
+export const DraftStatus = Schema.Literal("draft", "approved", "rejected", "sent")
+export type DraftStatus = typeof DraftStatus.Type
+
+export const Draft = Schema.Struct({
+  id: DraftId,
+  profileId: ProfileId,
+  channel: Channel,
+  template: Schema.NullOr(Schema.String),
+  body: Schema.String,
+  status: DraftStatus,
+  approvedBy: Schema.NullOr(Schema.String),
+  approvedAt: Schema.NullOr(Timestamp),
+  rejectedReason: Schema.NullOr(Schema.String),
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}).annotations({ identifier: "Draft" })
+export type Draft = typeof Draft.Type
+
+export class DraftNotFound extends Schema.TaggedError<DraftNotFound>()(
+  "DraftNotFound",
+  { id: DraftId, message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {
+  static readonly of = (id: DraftId) => new DraftNotFound({ id, message: `No draft with id ${id}` })
+}
+
+/** The draft is not in a state that allows this (editing a sent draft, approving for an opted-out profile…). */
+export class DraftConflict extends Schema.TaggedError<DraftConflict>()(
+  "DraftConflict",
+  { id: DraftId, status: DraftStatus, message: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}
+
+/** A draft body that breaks the channel's rules (too long, empty). */
+export class DraftInvalid extends Schema.TaggedError<DraftInvalid>()(
+  "DraftInvalid",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 422 })
+) {}

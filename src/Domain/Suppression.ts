@@ -1,0 +1,27 @@
+import { HttpApiSchema } from "@effect/platform"
+import { Schema } from "effect"
+import { Platform } from "./Platform.js"
+import { Timestamp } from "./Timestamp.js"
+
+/** Somebody who must not be contacted on a platform, whether or not we hold a profile for them. */
+export const Suppression = Schema.Struct({
+  id: Schema.Int,
+  platform: Platform,
+  handle: Schema.String,
+  reason: Schema.NullOr(Schema.String),
+  createdAt: Timestamp
+}).annotations({ identifier: "Suppression" })
+export type Suppression = typeof Suppression.Type
+
+export const NewSuppression = Schema.Struct({
+  platform: Platform,
+  handle: Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(512)),
+  reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
+}).annotations({ identifier: "NewSuppression" })
+export type NewSuppression = typeof NewSuppression.Type
+
+export class SuppressionNotFound extends Schema.TaggedError<SuppressionNotFound>()(
+  "SuppressionNotFound",
+  { id: Schema.Int, message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}

@@ -1,0 +1,85 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { Channel, Draft, DraftConflict, DraftIdFromString, DraftInvalid, DraftNotFound, DraftStatus } from "../Domain/Draft.js"
+import { Cursor, Page, PageLimit } from "../Domain/Page.js"
+import { Platform } from "../Domain/Platform.js"
+import { ProfileId, ProfileIdFromString, ProfileStatus } from "../Domain/Profile.js"
+import { MaxDraftsPerRequest, SkipReason } from "../Drafts.js"
+
+const strict = { parseOptions: { onExcessProperty: "error" } } as const
+
+export const CreateDraftsRequest = Schema.Struct({
+  template: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(10_000)),
+  channel: Channel,
+  profileIds: Schema.optional(Schema.Array(ProfileId).pipe(Schema.minItems(1), Schema.maxItems(MaxDraftsPerRequest))),
+  filter: Schema.optional(Schema.Struct({
+    platform: Schema.optional(Platform),
+    status: Schema.optional(ProfileStatus),
+    q: Schema.optional(Schema.String.pipe(Schema.maxLength(256)))
+  }).annotations(strict)),
+  fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String.pipe(Schema.maxLength(2000)) }))
+}).pipe(
+  Schema.filter((r) => (r.profileIds === undefined) !== (r.filter === undefined) || "give either profileIds or filter"),
+  Schema.annotations({ ...strict, identifier: "CreateDraftsRequest" })
+)
+
+export const DraftsReport = Schema.Struct({
+  created: Schema.Array(Draft),
+  skipped: Schema.Array(Schema.Struct({ profileId: Schema.Int, reason: SkipReason, detail: Schema.String }))
+}).annotations({ identifier: "DraftsReport" })
+
+const id = Schema.Struct({ id: DraftIdFromString })
+
+export class DraftsApi extends HttpApiGroup.make("drafts")
+  .add(
+    HttpApiEndpoint.post("create", "/drafts")
+      .setPayload(CreateDraftsRequest)
+      .addSuccess(DraftsReport, { status: 201 })
+      .annotate(OpenApi.Description, "Draft a first message from a template for profiles chosen by id or by filter.")
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/drafts")
+      .setUrlParams(Schema.Struct({
+        status: Schema.optional(DraftStatus),
+        profileId: Schema.optional(ProfileIdFromString),
+        limit: Schema.optional(PageLimit),
+        cursor: Schema.optional(Cursor)
+      }))
+      .addSuccess(Page(Draft).annotations({ identifier: "DraftsPage" }))
+  )
+  .add(HttpApiEndpoint.get("get", "/drafts/:id").setPath(id).addSuccess(Draft).addError(DraftNotFound))
+  .add(
+    HttpApiEndpoint.patch("edit", "/drafts/:id")
+      .setPath(id)
+      .setPayload(Schema.Struct({ body: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(10_000)) }).annotations(strict))
+      .addSuccess(Draft)
+      .addError(DraftNotFound)
+      .addError(DraftConflict)
+      .addError(DraftInvalid)
+      .annotate(OpenApi.Description, "Change the text; an approved draft goes back to draft.")
+  )
+  .add(
+    HttpApiEndpoint.del("remove", "/drafts/:id")
+      .setPath(id)
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(DraftNotFound)
+      .addError(DraftConflict)
+  )
+  .add(
+    HttpApiEndpoint.post("approve", "/drafts/:id/approve")
+      .setPath(id)
+      .setPayload(Schema.Struct({ approvedBy: Schema.optional(Schema.String.pipe(Schema.maxLength(200))) }).annotations(strict))
+      .addSuccess(Draft)
+      .addError(DraftNotFound)
+      .addError(DraftConflict)
+  )
+  .add(
+    HttpApiEndpoint.post("reject", "/drafts/:id/reject")
+      .setPath(id)
+      .setPayload(Schema.Struct({ reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1000))) }).annotations(strict))
+      .addSuccess(Draft)
+      .addError(DraftNotFound)
+      .addError(DraftConflict)
+  )
+  .annotate(OpenApi.Title, "Drafts")
+{}

@@ -1,0 +1,74 @@
+import { parse } from "csv-parse/sync"
+import { Effect, Either, ParseResult, Schema } from "effect"
+import { ImportRejected } from "./Domain/Import.js"
+import { Cursor } from "./Domain/Page.js"
+import { NewSuppression, SuppressionNotFound } from "./Domain/Suppression.js"
+import { SuppressionsRepo } from "./Suppressions/Repo.js"
+
+const csvCell = (value: string | null) => (value === null ? "" : /[",\n\r]/.test(value) ? `"${value.replace(/"/g, "\"\"")}"` : value)
+
+/** The do-not-contact list, checked when drafts are made and again right before sending. */
+export class Suppressions extends Effect.Service<Suppressions>()("Suppressions", {
+  effect: Effect.gen(function*() {
+    const repo = yield* SuppressionsRepo
+
+    const add = Effect.fn("Suppressions.add")(function*(entry: NewSuppression) {
+      const [added] = yield* repo.addMany([entry])
+      return added!
+    })
+
+    const list = Effect.fn("Suppressions.list")(function*(params: { readonly cursor?: number | undefined; readonly limit?: number | undefined }) {
+      const limit = params.limit ?? 50
+      const rows = yield* repo.list(params.cursor, limit + 1)
+      const items = rows.slice(0, limit)
+      const last = items[items.length - 1]
+      return { items, nextCursor: rows.length > limit && last ? Schema.encodeSync(Cursor)(last.id) : null }
+    })
+
+    const remove = Effect.fn("Suppressions.remove")(function*(id: number) {
+      if (!(yield* repo.remove(id))) return yield* new SuppressionNotFound({ id, message: `No suppression with id ${id}` })
+    })
+
+    /** `platform,handle[,reason]` rows; each row accepted or rejected with its line and reason. */
+    const importCsv = Effect.fn("Suppressions.importCsv")(function*(csv: string) {
+      const rows = yield* Effect.try({
+        try: () => parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true, info: true }) as unknown as Array<
+          { record: Record<string, string>; info: { lines: number } }
+        >,
+        catch: (error) => new ImportRejected({ message: `The CSV could not be read: ${(error as Error).message}` })
+      })
+      if (rows.length > 0 && !("platform" in rows[0]!.record && "handle" in rows[0]!.record)) {
+        return yield* new ImportRejected({ message: "The CSV needs a header row with platform and handle" })
+      }
+      const valid: Array<NewSuppression> = []
+      const rejected: Array<{ row: number; reason: string }> = []
+      for (const { info, record } of rows) {
+        Either.match(Schema.decodeUnknownEither(NewSuppression)({ ...record, reason: record["reason"] || undefined }), {
+          onLeft: (error) =>
+            rejected.push({
+              row: info.lines,
+              reason: ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
+            }),
+          onRight: (entry) => valid.push(entry)
+        })
+      }
+      const added = yield* repo.addMany(valid)
+      return { accepted: added.length, rejected }
+    })
+
+    const exportCsv = Effect.fn("Suppressions.exportCsv")(function*() {
+      const lines = ["platform,handle,reason,created_at"]
+      let after: number | undefined
+      while (true) {
+        const page = yield* repo.list(after, 1000)
+        for (const s of page) lines.push([s.platform, s.handle, s.reason, s.createdAt].map(csvCell).join(","))
+        if (page.length < 1000) break
+        after = page[page.length - 1]!.id
+      }
+      return lines.join("\n") + "\n"
+    })
+
+    return { add, list, remove, importCsv, exportCsv } as const
+  }),
+  dependencies: [SuppressionsRepo.Default]
+}) {}
