@@ -242,10 +242,15 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       // Four on the first page (dev3 is gone), then the job waited for the quota and took dev6 from the next.
       expect(job).toMatchObject({ status: "succeeded", pagesFetched: 2, profilesFound: 5 })
       const stored = yield* rows((sql) =>
-        sql<{ handle: string; displayName: string | null }>`SELECT handle, display_name FROM social_profiles
-          WHERE platform = 'github' AND handle IN ('dev1', 'dev3', 'dev4', 'dev5') ORDER BY handle`)
-      expect(stored.map((p) => p.handle)).toEqual(["dev1", "dev4", "dev5"])
-      expect(stored.find((p) => p.handle === "dev4")!.displayName).toBeNull()
+        sql<{ handle: string; enriched: boolean }>`SELECT handle, raw ? 'name' AS enriched FROM social_profiles
+          WHERE last_discovery_job_id = ${id} ORDER BY handle`)
+      expect(stored).toEqual([
+        { handle: "dev1", enriched: true },
+        { handle: "dev2", enriched: true },
+        { handle: "dev4", enriched: false },
+        { handle: "dev5", enriched: false },
+        { handle: "dev6", enriched: true }
+      ])
     }))
 
   it.effect("GitHub: a secondary rate limit (403 naming it, no headers) waits instead of failing", () =>
