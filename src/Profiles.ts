@@ -58,7 +58,13 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
       return { accepted: written.inserted, updated: written.updated, rejected: parsed.rejected }
     })
 
-    return { get, list, import: importProfiles } as const
+    const optOut = Effect.fn("Profiles.optOut")(function*(id: ProfileId, reason: string | undefined) {
+      if (!(yield* repo.optOut(id, reason ?? null))) return yield* ProfileNotFound.of(id)
+      yield* Effect.logInfo(`Profile ${id} opted out`)
+      return yield* get(id)
+    })
+
+    return { get, list, import: importProfiles, optOut } as const
   }),
   dependencies: [ProfilesRepo.Default]
 }) {}

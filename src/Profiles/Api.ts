@@ -38,5 +38,16 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
         "Import profiles: LinkedIn's Connections.csv export, the generic CSV layout, or JSON. Rows are validated one by one."
       )
   )
+  .add(
+    HttpApiEndpoint.post("optOut", "/profiles/:id/opt-out")
+      .setPath(Schema.Struct({ id: ProfileIdFromString }))
+      .setPayload(Schema.Struct({ reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1000))) }))
+      .addSuccess(Profile)
+      .addError(ProfileNotFound)
+      .annotate(
+        OpenApi.Description,
+        "The person asked not to be contacted: suppressed on their platform, open drafts withdrawn, never sent to."
+      )
+  )
   .annotate(OpenApi.Title, "Profiles")
 {}

@@ -107,6 +107,25 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       return { inserted, updated: result.length - inserted }
     })
 
-    return { findById, list, upsertMany } as const
+    /**
+     * Marks the person opted out, puts them on the suppression list (which outlives the profile), and
+     * withdraws their open drafts, in one transaction.
+     */
+    const optOut = Effect.fn("Profiles/Repo.optOut")(function*(id: ProfileId, reason: string | null) {
+      return yield* sql.withTransaction(Effect.gen(function*() {
+        const [profile] = yield* sql<{ platform: string; handle: string }>`
+          UPDATE social_profiles SET status = 'opted_out', opted_out_at = coalesce(opted_out_at, now()), updated_at = now()
+          WHERE id = ${id} RETURNING platform, handle`
+        if (profile === undefined) return false
+        yield* sql`INSERT INTO social_suppressions (platform, handle, reason)
+          VALUES (${profile.platform}, ${profile.handle}, ${reason})
+          ON CONFLICT (platform, lower(handle)) DO UPDATE SET reason = coalesce(EXCLUDED.reason, social_suppressions.reason)`
+        yield* sql`UPDATE social_drafts SET status = 'rejected', rejected_reason = 'The person opted out', updated_at = now()
+          WHERE profile_id = ${id} AND status IN ('draft', 'approved')`
+        return true
+      })).pipe(Effect.catchTag("SqlError", mapSqlError))
+    })
+
+    return { findById, list, upsertMany, optOut } as const
   })
 }) {}

@@ -1,0 +1,148 @@
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { call, pgAppLayer } from "./support/App.js"
+
+const seed = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`
+    INSERT INTO social_profiles (platform, external_id, handle, display_name, accepts_dms, bio) VALUES
+      ('bluesky', 'did:plc:ada', 'ada.bsky.social', 'Ada Lovelace', true, 'Engines'),
+      ('bluesky', 'did:plc:closed', 'closed.bsky.social', 'Closed Door', false, null),
+      ('bluesky', 'did:plc:noname', 'noname.bsky.social', null, null, null),
+      ('bluesky', 'did:plc:suppressed', 'Suppressed.bsky.social', 'Sue Pressed', true, null),
+      ('mastodon', 'grace@hachyderm.io', 'grace@hachyderm.io', 'Grace Hopper', null, 'Compilers'),
+      ('github', '42', 'octo', 'Octo Cat', null, null)`
+  yield* sql`INSERT INTO social_suppressions (platform, handle, reason) VALUES ('bluesky', 'suppressed.bsky.social', 'asked')`
+})
+
+const App = pgAppLayer().pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context))))
+
+const idOf = (handle: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ id: number }>`SELECT id::int FROM social_profiles WHERE handle = ${handle}`.pipe(
+      Effect.map((rows) => rows[0]!.id),
+      Effect.orDie
+    ))
+
+layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-outs and the suppression list", (it) => {
+  it.effect("drafts are made per profile, with a reason for every profile skipped", () =>
+    Effect.gen(function*() {
+      const ids = yield* Effect.all(
+        ["ada.bsky.social", "closed.bsky.social", "noname.bsky.social", "Suppressed.bsky.social", "grace@hachyderm.io"].map(idOf)
+      )
+      const reply = yield* call("POST", "/api/social/drafts", {
+        body: {
+          channel: "bluesky_dm",
+          template: "Hi {{firstName|there}}, I liked your posts on {{topic}}.",
+          fields: { topic: "Effect" },
+          profileIds: [...ids, 999999]
+        }
+      })
+      expect(reply.status).toBe(201)
+      expect(reply.body.created.map((d: { profileId: number; body: string; status: string }) => [d.profileId, d.body, d.status])).toEqual([
+        [ids[0], "Hi Ada, I liked your posts on Effect.", "draft"],
+        [ids[2], "Hi there, I liked your posts on Effect.", "draft"]
+      ])
+      const reasons = Object.fromEntries(reply.body.skipped.map((s: { profileId: number; reason: string }) => [s.profileId, s.reason]))
+      expect(reasons).toEqual({
+        [ids[1]!]: "channel_unavailable",
+        [ids[3]!]: "opted_out",
+        [ids[4]!]: "channel_unavailable",
+        999999: "not_found"
+      })
+
+      const again = yield* call("POST", "/api/social/drafts", {
+        body: { channel: "bluesky_dm", template: "Hello {{displayName}}", profileIds: [ids[0], ids[2]] }
+      })
+      expect(again.body.created).toEqual([])
+      expect(again.body.skipped).toEqual([
+        { profileId: ids[0], reason: "draft_exists", detail: expect.stringContaining("still open") },
+        { profileId: ids[2], reason: "draft_exists", detail: expect.stringContaining("still open") }
+      ])
+    }))
+
+  it.effect("a variable with no value and no fallback, an unknown variable, and a message over the channel's limit are reported", () =>
+    Effect.gen(function*() {
+      const grace = yield* idOf("grace@hachyderm.io")
+      const missing = yield* call("POST", "/api/social/drafts", {
+        body: { channel: "mastodon_dm", template: "About {{location}}", filter: { platform: "mastodon" } }
+      })
+      expect(missing.body.skipped).toEqual([{ profileId: grace, reason: "missing_variable", detail: "no value for {{location}} and no fallback" }])
+      const unknown = yield* call("POST", "/api/social/drafts", {
+        body: { channel: "mastodon_dm", template: "{{company}}", profileIds: [grace] }
+      })
+      expect(unknown.body.skipped[0]).toMatchObject({ reason: "unknown_variable", detail: "unknown variable {{company}}" })
+      const long = yield* call("POST", "/api/social/drafts", {
+        body: { channel: "mastodon_dm", template: "x".repeat(490), profileIds: [grace] }
+      })
+      expect(long.body.skipped[0]).toMatchObject({ reason: "too_long", detail: expect.stringContaining("mastodon_dm allows 500") })
+      const bad = yield* call("POST", "/api/social/drafts", { body: { channel: "mastodon_dm", template: "x", profileIds: [grace], filter: {} } })
+      expect(bad.status).toBe(400)
+      const made = yield* call("POST", "/api/social/drafts", {
+        body: { channel: "mastodon_dm", template: "Hi {{firstName}}, re {{bio}}", profileIds: [grace] }
+      })
+      expect(made.body.created[0].body).toBe("Hi Grace, re Compilers")
+    }))
+
+  it.effect("approve, edit (back to draft), reject, delete: each only from the states that allow it", () =>
+    Effect.gen(function*() {
+      const octo = yield* idOf("octo")
+      const created = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hey {{handle}}", profileIds: [octo] } })
+      const id = created.body.created[0].id
+      const approved = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: { approvedBy: "maria" } })
+      expect(approved.body).toMatchObject({ status: "approved", approvedBy: "maria" })
+      expect(typeof approved.body.approvedAt).toBe("string")
+      const edited = yield* call("PATCH", `/api/social/drafts/${id}`, { body: { body: "Hey octo, a new text" } })
+      expect(edited.body).toMatchObject({ status: "draft", body: "Hey octo, a new text", approvedAt: null, approvedBy: null })
+      const tooLong = yield* call("PATCH", `/api/social/drafts/${id}`, { body: { body: "y".repeat(10_001) } })
+      expect(tooLong.status).toBe(400)
+      const rejected = yield* call("POST", `/api/social/drafts/${id}/reject`, { body: { reason: "tone" } })
+      expect(rejected.body).toMatchObject({ status: "rejected", rejectedReason: "tone" })
+      const approveRejected = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
+      expect(approveRejected.status).toBe(409)
+      expect(approveRejected.body).toMatchObject({ _tag: "DraftConflict", status: "rejected" })
+      const listed = yield* call("GET", `/api/social/drafts?profileId=${octo}`)
+      expect(listed.body.items.map((d: { id: number }) => d.id)).toEqual([id])
+      expect((yield* call("DELETE", `/api/social/drafts/${id}`)).status).toBe(204)
+      expect((yield* call("GET", `/api/social/drafts/${id}`)).status).toBe(404)
+    }))
+
+  it.effect("an opt-out suppresses the person, withdraws their open drafts, and blocks new ones", () =>
+    Effect.gen(function*() {
+      const ada = yield* idOf("ada.bsky.social")
+      const [draft] = (yield* call("GET", `/api/social/drafts?profileId=${ada}`)).body.items
+      yield* call("POST", `/api/social/drafts/${draft.id}/approve`, { body: {} })
+      const optedOut = yield* call("POST", `/api/social/profiles/${ada}/opt-out`, { body: { reason: "replied STOP" } })
+      expect(optedOut.status).toBe(200)
+      expect(optedOut.body.status).toBe("opted_out")
+      expect((yield* call("GET", `/api/social/drafts/${draft.id}`)).body).toMatchObject({ status: "rejected", rejectedReason: "The person opted out" })
+      const blocked = yield* call("POST", "/api/social/drafts", { body: { channel: "bluesky_dm", template: "Hi", profileIds: [ada] } })
+      expect(blocked.body.skipped[0]).toMatchObject({ reason: "opted_out" })
+      const list = yield* call("GET", "/api/social/suppressions")
+      expect(list.body.items.map((s: { handle: string; reason: string }) => [s.handle, s.reason])).toContainEqual(["ada.bsky.social", "replied STOP"])
+      expect((yield* call("POST", "/api/social/profiles/999999/opt-out", { body: {} })).status).toBe(404)
+    }))
+
+  it.effect("the suppression list: add, import and export as CSV, remove", () =>
+    Effect.gen(function*() {
+      const added = yield* call("POST", "/api/social/suppressions", { body: { platform: "github", handle: " Someone ", reason: "do not contact" } })
+      expect(added.status).toBe(201)
+      expect(added.body).toMatchObject({ platform: "github", handle: "Someone" })
+      const imported = yield* call("POST", "/api/social/suppressions/import", {
+        body: { csv: "platform,handle,reason\nmastodon,x@y.z,gdpr\nfriendster,joe,\ngithub,SOMEONE,again\n" }
+      })
+      expect(imported.body).toEqual({ accepted: 2, rejected: [{ row: 3, reason: expect.stringContaining("platform") }] })
+      const exported = yield* call("GET", "/api/social/suppressions/export")
+      expect(exported.status).toBe(200)
+      expect(exported.headers["content-type"]).toContain("text/csv")
+      const lines = (exported.body as string).trim().split("\n")
+      expect(lines[0]).toBe("platform,handle,reason,created_at")
+      expect(lines.filter((line) => line.startsWith("github,Someone,again,"))).toHaveLength(1)
+      expect(lines.some((line) => line.startsWith("mastodon,x@y.z,gdpr,"))).toBe(true)
+      expect((yield* call("DELETE", `/api/social/suppressions/${added.body.id}`)).status).toBe(204)
+      expect((yield* call("DELETE", `/api/social/suppressions/${added.body.id}`)).status).toBe(404)
+      const notCsv = yield* call("POST", "/api/social/suppressions/import", { body: { csv: "name,email\na,b\n" } })
+      expect(notCsv.status).toBe(400)
+    }))
+})

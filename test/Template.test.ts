@@ -1,0 +1,60 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Either, FastCheck as fc, Schema } from "effect"
+import { channelLength, checkLength, render, type TemplateProfile } from "../src/Drafts/Template.js"
+
+const Profile = Schema.Struct({
+  displayName: Schema.NullOr(Schema.String),
+  handle: Schema.String.pipe(Schema.pattern(/^[a-z0-9][a-z0-9.-]{0,30}$/)),
+  bio: Schema.NullOr(Schema.String),
+  location: Schema.NullOr(Schema.String),
+  platform: Schema.Literal("bluesky", "mastodon", "github", "linkedin"),
+  url: Schema.NullOr(Schema.String)
+})
+
+// Text that contains no placeholder.
+const Plain = Schema.String.pipe(Schema.filter((s) => !s.includes("{{")))
+const Fallback = Schema.String.pipe(Schema.filter((s) => !s.includes("}") && s.trim().length > 0))
+
+describe("Templates", () => {
+  it.prop("text without placeholders is sent as written", { profile: Profile, text: Plain }, ({ profile, text }) => {
+    expect(render(text, profile as TemplateProfile)).toEqual(Either.right(text))
+  })
+
+  it.prop("{{handle}} is always the handle", { profile: Profile, before: Plain, after: Plain }, ({ after, before, profile }) => {
+    expect(render(`${before}{{ handle }}${after}`, profile as TemplateProfile)).toEqual(Either.right(`${before}${profile.handle}${after}`))
+  })
+
+  it.prop(
+    "a variable without a value uses its fallback, and without one names the variable instead of sending a blank",
+    { profile: Profile, fallback: Fallback },
+    ({ fallback, profile }) => {
+      const empty = { ...profile, displayName: null, bio: "   " } as TemplateProfile
+      expect(render("Hi {{firstName|" + fallback + "}}!", empty)).toEqual(Either.right(`Hi ${fallback.trim()}!`))
+      expect(render("About {{bio}}", empty)).toEqual(Either.left({ _tag: "MissingValue", variable: "bio" }))
+    }
+  )
+
+  it("first name, custom fields, unknown variables", () => {
+    const ada: TemplateProfile = { displayName: "  Ada King Lovelace ", handle: "ada", bio: null, location: "London", platform: "bluesky", url: null }
+    expect(render("Hi {{firstName}} from {{location}}, re {{topic}}", ada, { topic: "engines" })).toEqual(
+      Either.right("Hi Ada from London, re engines")
+    )
+    expect(render("{{company}}", ada)).toEqual(Either.left({ _tag: "UnknownVariable", variable: "company" }))
+    expect(render("{{topic|}}ok", ada, { topic: "" })).toEqual(Either.right("ok"))
+  })
+
+  it.prop("Bluesky counts graphemes: any text of at most 1,000 emoji fits", [fc.integer({ min: 1, max: 1000 })], ([n]) => {
+    const text = "👩‍💻".repeat(n)
+    expect(channelLength("bluesky_dm", text, "x")).toBe(n)
+    expect(Either.isRight(checkLength("bluesky_dm", text, "x"))).toBe(true)
+  })
+
+  it("limits per channel, with Mastodon counting the mention", () => {
+    expect(checkLength("bluesky_dm", "a".repeat(1001), "x")).toEqual(Either.left("the message is 1001 characters; bluesky_dm allows 1000"))
+    const handle = "someone@example.social"
+    const fits = "a".repeat(500 - handle.length - 2)
+    expect(Either.isRight(checkLength("mastodon_dm", fits, handle))).toBe(true)
+    expect(Either.isLeft(checkLength("mastodon_dm", fits + "a", handle))).toBe(true)
+    expect(checkLength("webhook", "   ", "x")).toEqual(Either.left("the message is empty"))
+  })
+})
