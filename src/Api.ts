@@ -5,6 +5,7 @@ import { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
 import { BadRequest, InternalServerError, RouteNotFound } from "./Domain/Server.js"
 import { DraftsApi } from "./Drafts/Api.js"
 import { HealthApi } from "./Health/Api.js"
+import { MessagesApi } from "./Messages/Api.js"
 import { ProfilesApi } from "./Profiles/Api.js"
 import { SuppressionsApi } from "./Suppressions/Api.js"
 
@@ -13,6 +14,7 @@ export class SocialApi extends HttpApi.make("social")
   .add(DiscoveryApi)
   .add(ProfilesApi)
   .add(DraftsApi)
+  .add(MessagesApi)
   .add(SuppressionsApi)
   .prefix("/api/social")
   .middleware(Authorization)

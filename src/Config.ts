@@ -22,12 +22,13 @@ const nonEmptyRedacted = (name: string) =>
     )
   )
 
-const url = (name: string, fallback: string) =>
+const urlValue = (name: string) =>
   Config.string(name).pipe(
     Config.validate({ message: "Expected an http(s) URL", validation: (value) => /^https?:\/\/[^\s/]+/.test(value) }),
-    Config.map((value) => value.replace(/\/+$/, "")),
-    Config.withDefault(fallback)
+    Config.map((value) => value.replace(/\/+$/, ""))
   )
+
+const url = (name: string, fallback: string) => urlValue(name).pipe(Config.withDefault(fallback))
 
 // "fosstodon.org=http://127.0.0.1:4001,example.social=https://proxy.internal/example" → host → base URL
 const instanceUrls = (name: string) =>
@@ -96,6 +97,29 @@ const settings = Config.all({
     mastodonDefaultInstance: Config.string("MASTODON_DEFAULT_INSTANCE").pipe(Config.withDefault("mastodon.social")),
     mastodonToken: nonEmptyRedacted("MASTODON_ACCESS_TOKEN"),
     mastodonInstanceUrls: instanceUrls("MASTODON_INSTANCE_URLS")
+  }),
+  sending: Config.all({
+    workers: Config.integer("SENDER_WORKERS").pipe(
+      Config.validate({ message: "Expected a whole number of 0 or more", validation: (n) => n >= 0 }),
+      Config.withDefault(1)
+    ),
+    pollInterval: Config.duration("SENDER_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(2))),
+    lease: Config.duration("SENDER_LEASE").pipe(Config.withDefault(Duration.seconds(60))),
+    maxAttempts: positiveInt("SEND_MAX_ATTEMPTS", 5),
+    retryBase: Config.duration("SEND_RETRY_BASE").pipe(Config.withDefault(Duration.seconds(30))),
+    minSpacing: Config.duration("SEND_MIN_SPACING").pipe(Config.withDefault(Duration.seconds(90))),
+    spacingJitter: Config.duration("SEND_SPACING_JITTER").pipe(Config.withDefault(Duration.seconds(60))),
+    dailyCaps: Config.all({
+      bluesky_dm: positiveInt("SEND_CAP_BLUESKY_DM", 20),
+      mastodon_dm: positiveInt("SEND_CAP_MASTODON_DM", 20),
+      webhook: positiveInt("SEND_CAP_WEBHOOK", 200)
+    }),
+    requestTimeout: Config.duration("SEND_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(20))),
+    blueskyPdsUrl: url("BLUESKY_PDS_URL", "https://bsky.social"),
+    blueskyIdentifier: Config.option(Config.string("BLUESKY_IDENTIFIER")),
+    blueskyAppPassword: nonEmptyRedacted("BLUESKY_APP_PASSWORD"),
+    webhookUrl: Config.option(urlValue("WEBHOOK_URL")),
+    webhookSecret: nonEmptyRedacted("WEBHOOK_SECRET")
   })
 })
 

@@ -22,6 +22,8 @@ import { BadRequest, InternalServerError, RouteNotFound } from "./Domain/Server.
 import { Drafts } from "./Drafts.js"
 import { HttpDraftsLive } from "./Drafts/Http.js"
 import { Health } from "./Health.js"
+import { Messages } from "./Messages.js"
+import { HttpMessagesLive } from "./Messages/Http.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import { MigratedDatabase } from "./Migrations.js"
 import { Profiles } from "./Profiles.js"
@@ -31,7 +33,7 @@ import { Suppressions } from "./Suppressions.js"
 import { HttpSuppressionsLive } from "./Suppressions/Http.js"
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpSuppressionsLive, HttpHealthLive]),
+  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpHealthLive]),
   Layer.provide(AuthorizationLive)
 )
 
@@ -139,7 +141,7 @@ export const HttpApiLive = Layer.unwrapEffect(
 )
 
 export const HttpLive = HttpApiLive.pipe(
-  Layer.provide([Discovery.Default, Profiles.Default, Drafts.Default, Suppressions.Default, Health.Default])
+  Layer.provide([Discovery.Default, Profiles.Default, Drafts.Default, Messages.Default, Suppressions.Default, Health.Default])
 )
 
 /**

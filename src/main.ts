@@ -3,10 +3,11 @@ import { AppConfig } from "./Config.js"
 import { DiscoveryWorker } from "./Discovery/Worker.js"
 import { HttpLive, ServerLive } from "./Http.js"
 import { LoggingLive } from "./Logging.js"
+import { MessageSender } from "./Messages/Sender.js"
 import { DatabaseLive } from "./Migrations.js"
 import { runMain } from "./Runtime.js"
 
-Layer.mergeAll(HttpLive.pipe(Layer.provide(ServerLive)), DiscoveryWorker.Default).pipe(
+Layer.mergeAll(HttpLive.pipe(Layer.provide(ServerLive)), DiscoveryWorker.Default, MessageSender.Default).pipe(
   Layer.provide(DatabaseLive),
   Layer.provide(LoggingLive),
   Layer.provide(AppConfig.Default),

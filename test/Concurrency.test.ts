@@ -1,7 +1,7 @@
 import pg from "pg"
 import { describe, expect, it } from "vitest"
 import { SocialTables } from "../src/Domain/Database.js"
-import { createDatabase, dropDatabase, query, tableNames } from "./support/Database.js"
+import { createDatabase, dropDatabase, migrationNames, query, tableNames } from "./support/Database.js"
 import { migrate } from "./support/Process.js"
 
 const waitForWaiters = async (url: string, count: number) => {
@@ -37,8 +37,8 @@ describe("Many instances migrating one new database at once", () => {
         const results = await Promise.all(running)
         for (const result of results) expect(result.code, `round ${round}: ${result.stdout}${result.stderr}`).toBe(0)
         const recorded = await query<{ migration_id: number }>(url, "SELECT migration_id FROM effect_sql_migrations ORDER BY 1")
-        expect(recorded.map((row) => row.migration_id)).toEqual([1, 2, 3, 4, 5])
-        expect(results.filter((result) => result.stdout.includes("Applied 5 migration(s)"))).toHaveLength(1)
+        expect(recorded.map((row) => row.migration_id)).toEqual(migrationNames.map((_, i) => i + 1))
+        expect(results.filter((result) => result.stdout.includes(`Applied ${migrationNames.length} migration(s)`))).toHaveLength(1)
         expect(results.filter((result) => result.stdout.includes("Nothing to apply"))).toHaveLength(Processes - 1)
         expect(await tableNames(url)).toEqual(expect.arrayContaining([...SocialTables]))
       } finally {

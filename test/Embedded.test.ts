@@ -6,6 +6,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AppConfig } from "../src/Config.js"
 import { DatabaseLive } from "../src/Migrations.js"
+import { migrationNames } from "./support/Database.js"
 
 const embedded = (dataDir: string) =>
   DatabaseLive.pipe(Layer.provide(AppConfig.fromMap({ PGLITE_DATA_DIR: dataDir, LOG_LEVEL: "none" })))
@@ -30,7 +31,7 @@ describe("Embedded PGlite", () => {
         ])
       }).pipe(Effect.provide(embedded(dataDir)))
       expect(jobs.map((job) => job.filters.query)).toEqual(["kept"])
-      expect(migrations[0]!.n).toBe(5)
+      expect(migrations[0]!.n).toBe(migrationNames.length)
     }).pipe(Effect.scoped), 60_000)
 
   it.live("refuses a data directory another live process holds", () =>

@@ -8,10 +8,16 @@ import { Discovery } from "../src/Discovery.js"
 import { DatabaseUnavailable, SocialTables, TablesMissing } from "../src/Domain/Database.js"
 import { DiscoveryJobNotFound } from "../src/Domain/DiscoveryJob.js"
 import { ProfileNotFound } from "../src/Domain/Profile.js"
-import { BadRequest, InternalServerError, Unauthorized, Unprocessable } from "../src/Domain/Server.js"
+import { DraftConflict, DraftInvalid, DraftNotFound } from "../src/Domain/Draft.js"
+import { ImportRejected } from "../src/Domain/Import.js"
+import { MessageNotFound, SendRefused } from "../src/Domain/Message.js"
+import { BadRequest, InternalServerError, RouteNotFound, Unauthorized, Unprocessable } from "../src/Domain/Server.js"
+import { SuppressionNotFound } from "../src/Domain/Suppression.js"
 import { Drafts } from "../src/Drafts.js"
 import { Health } from "../src/Health.js"
+import { Messages } from "../src/Messages.js"
 import { HttpApiLive } from "../src/Http.js"
+import { LoggingLive } from "../src/Logging.js"
 import { Profiles } from "../src/Profiles.js"
 import { mapSqlError } from "../src/Sql.js"
 import { Suppressions } from "../src/Suppressions.js"
@@ -26,7 +32,15 @@ const statusOf = {
   Unauthorized: 401,
   BadRequest: 400,
   Unprocessable: 422,
-  InternalServerError: 500
+  InternalServerError: 500,
+  RouteNotFound: 404,
+  ImportRejected: 400,
+  DraftNotFound: 404,
+  DraftConflict: 409,
+  DraftInvalid: 422,
+  SuppressionNotFound: 404,
+  MessageNotFound: 404,
+  SendRefused: 409
 } as const
 
 const DeclaredError = Schema.Union(
@@ -37,7 +51,15 @@ const DeclaredError = Schema.Union(
   Unauthorized,
   BadRequest,
   Unprocessable,
-  InternalServerError
+  InternalServerError,
+  RouteNotFound,
+  ImportRejected,
+  DraftNotFound,
+  DraftConflict,
+  DraftInvalid,
+  SuppressionNotFound,
+  MessageNotFound,
+  SendRefused
 )
 type DeclaredError = typeof DeclaredError.Type
 
@@ -53,6 +75,7 @@ const FailingServices = Layer.mergeAll(
   Layer.effect(Discovery, Effect.map(Failure, (ref) => new Discovery({ start: () => Effect.flatMap(Ref.get(ref), Effect.fail), get: () => Effect.flatMap(Ref.get(ref), Effect.fail) } as never))),
   Layer.succeed(Health, new Health({ ready: () => failing } as never)),
   Layer.succeed(Drafts, new Drafts({} as never)),
+  Layer.succeed(Messages, new Messages({} as never)),
   Layer.succeed(Suppressions, new Suppressions({} as never))
 )
 
@@ -60,6 +83,7 @@ const app = HttpApiLive.pipe(
   Layer.provide(FailingServices),
   Layer.provideMerge(Failure.Default),
   Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(LoggingLive),
   Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))
 )
 
@@ -125,9 +149,11 @@ const Defects = HttpApiLive.pipe(
     Layer.succeed(Discovery, new Discovery({ get: () => Effect.die(sqlError("08006", "connection failure")), start: () => Effect.die("boom") } as never)),
     Layer.succeed(Health, new Health({ ready: () => Effect.void } as never)),
     Layer.succeed(Drafts, new Drafts({} as never)),
+    Layer.succeed(Messages, new Messages({} as never)),
     Layer.succeed(Suppressions, new Suppressions({} as never))
   )),
   Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(LoggingLive),
   Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))
 )
 

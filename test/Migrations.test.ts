@@ -6,7 +6,7 @@ import { AppConfig } from "../src/Config.js"
 import { SocialTables } from "../src/Domain/Database.js"
 import { MigratedDatabase, MigrationLoader, Migrations, migrationsDirectory, fromDirectory } from "../src/Migrations.js"
 import { SqlLive } from "../src/Sql.js"
-import { freshDatabase, query, tableNames } from "./support/Database.js"
+import { freshDatabase, migrationNames, query, tableNames } from "./support/Database.js"
 
 const table = (name: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => sql`CREATE TABLE IF NOT EXISTS ${sql(name)} (id int)`)
@@ -42,13 +42,7 @@ describe("Migrations on PostgreSQL", () => {
       Effect.gen(function*() {
         const migrations = yield* Migrations
         const applied = yield* migrations.migrate
-        expect(applied).toEqual([
-          "0001_create_social_discovery_jobs",
-          "0002_create_social_profiles",
-          "0003_create_social_drafts",
-          "0004_create_social_messages",
-          "0005_discovery_engine"
-        ])
+        expect(applied).toEqual(migrationNames)
         expect(yield* migrations.migrate).toEqual([])
         const status = yield* migrations.verify
         expect(status.pending).toEqual([])
@@ -80,7 +74,7 @@ describe("Migrations on PostgreSQL", () => {
         yield* (yield* Migrations).migrate
         yield* Effect.promise(() => query(url, "DROP TABLE effect_sql_migrations"))
         const applied = yield* (yield* Migrations).migrate
-        expect(applied).toHaveLength(5)
+        expect(applied).toEqual(migrationNames)
         expect((yield* (yield* Migrations).verify).missingTables).toEqual([])
       })
     ))
@@ -186,7 +180,9 @@ describe("Migrations on PostgreSQL", () => {
         "2_create_social_profiles",
         "3_create_social_drafts",
         "4_create_social_messages",
-        "5_discovery_engine"
+        "5_discovery_engine",
+        "6_outreach_controls",
+        "7_sending"
       ])
     }))
 })

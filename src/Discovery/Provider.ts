@@ -12,7 +12,12 @@ export class ProviderRateLimited extends Data.TaggedError("ProviderRateLimited")
 }> {}
 
 /** Retrying will not help: a 4xx, filters the platform refuses, a response of an unexpected shape. */
-export class ProviderRejected extends Data.TaggedError("ProviderRejected")<{ readonly reason: string }> {}
+export class ProviderRejected extends Data.TaggedError("ProviderRejected")<{
+  readonly reason: string
+  /** The HTTP status and the platform's own error name (XRPC `error`), when it answered with one. */
+  readonly status?: number
+  readonly code?: string
+}> {}
 
 export type ProviderError = ProviderUnavailable | ProviderRateLimited | ProviderRejected
 
@@ -54,6 +59,15 @@ const retryAfter = (headers: HttpClientResponse.HttpClientResponse["headers"], n
     if (Number.isFinite(date)) return new Date(date)
   }
   return undefined
+}
+
+const errorCode = (body: string) => {
+  try {
+    const error = (JSON.parse(body) as Record<string, unknown>)["error"]
+    return typeof error === "string" ? error : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** The platform's own words from an error body, whatever its shape (`message`, `error`, `error_description`). */
@@ -126,7 +140,12 @@ export const fetchJson = <A, I>(
       return yield* new ProviderUnavailable({ reason: `${platform} answered ${response.status}: ${errorText(text)}` })
     }
     if (response.status >= 400) {
-      return yield* new ProviderRejected({ reason: `${platform} refused the request (${response.status}): ${errorText(text)}` })
+      const code = errorCode(text)
+      return yield* new ProviderRejected({
+        reason: `${platform} refused the request (${response.status}): ${errorText(text)}`,
+        status: response.status,
+        ...(code !== undefined ? { code } : {})
+      })
     }
     const json = yield* Effect.try({
       try: () => JSON.parse(text) as unknown,

@@ -4,6 +4,7 @@ import { Effect, Layer } from "effect"
 import { AppConfig } from "../../src/Config.js"
 import { DiscoveryWorker } from "../../src/Discovery/Worker.js"
 import { HttpLive } from "../../src/Http.js"
+import { MessageSender } from "../../src/Messages/Sender.js"
 import { LoggingLive } from "../../src/Logging.js"
 import { DatabaseLive } from "../../src/Migrations.js"
 import { freshDatabase } from "./Database.js"
@@ -12,15 +13,25 @@ import { freshDatabase } from "./Database.js"
  * The whole service in-process (real HTTP stack on a random port), with the SQL client exposed to the test,
  * and the discovery workers when asked for.
  */
-export const appLayer = (config: Record<string, string>, options: { readonly workers?: boolean } = {}) =>
-  Layer.merge(HttpLive.pipe(Layer.provideMerge(NodeHttpServer.layerTest)), options.workers ? DiscoveryWorker.Default : Layer.empty).pipe(
+export const appLayer = (
+  config: Record<string, string>,
+  options: { readonly workers?: boolean; readonly senders?: boolean } = {}
+) =>
+  Layer.mergeAll(
+    HttpLive.pipe(Layer.provideMerge(NodeHttpServer.layerTest)),
+    options.workers ? DiscoveryWorker.Default : Layer.empty,
+    options.senders ? MessageSender.Default : Layer.empty
+  ).pipe(
     Layer.provideMerge(DatabaseLive),
     Layer.provide(LoggingLive),
     Layer.provideMerge(AppConfig.fromMap({ LOG_LEVEL: "warn", ...config }))
   )
 
 /** The service on a fresh PostgreSQL database of its own, dropped when the layer is released. */
-export const pgAppLayer = (config: Record<string, string> = {}, options: { readonly workers?: boolean } = {}) =>
+export const pgAppLayer = (
+  config: Record<string, string> = {},
+  options: { readonly workers?: boolean; readonly senders?: boolean } = {}
+) =>
   Layer.unwrapScoped(Effect.map(freshDatabase, ({ url }) => appLayer({ DATABASE_URL: url, ...config }, options)))
 
 export interface Reply {

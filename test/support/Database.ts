@@ -1,3 +1,5 @@
+import { readdirSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import pg from "pg"
@@ -38,3 +40,9 @@ export const freshDatabase = Effect.acquireRelease(
 export const tableNames = async (url: string) =>
   (await query<{ tablename: string }>(url, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1"))
     .map((row) => row.tablename)
+
+/** The migration files in src/migrations, named as the migrate command reports them. */
+export const migrationNames = readdirSync(fileURLToPath(new URL("../../src/migrations", import.meta.url)))
+  .filter((file) => /^\d+_[^.]+\.ts$/.test(file))
+  .sort()
+  .map((file) => file.replace(/\.ts$/, ""))

@@ -1,0 +1,46 @@
+import { FetchHttpClient } from "@effect/platform"
+import { Effect, Option, Schema } from "effect"
+import { type DraftId, DraftNotFound } from "./Domain/Draft.js"
+import { type MessageId, MessageNotFound, type MessageStatus } from "./Domain/Message.js"
+import { Cursor } from "./Domain/Page.js"
+import { MessagesRepo } from "./Messages/Repo.js"
+import { makeSenders } from "./Messages/Senders.js"
+
+export class Messages extends Effect.Service<Messages>()("Messages", {
+  effect: Effect.gen(function*() {
+    const repo = yield* MessagesRepo
+    const senders = yield* makeSenders
+
+    /** Queues an approved draft's message; the same draft or the same key always gives the same message. */
+    const queue = Effect.fn("Messages.queue")(function*(draftId: DraftId, idempotencyKey: string | undefined) {
+      const queued = yield* repo.queue(draftId, idempotencyKey)
+      const message = yield* Option.match(queued, { onNone: () => Effect.fail(DraftNotFound.of(draftId)), onSome: Effect.succeed })
+      if (message.status === "queued" && message.attempts === 0 && senders[message.channel] === undefined) {
+        yield* Effect.logWarning(`Message ${message.id} queued on ${message.channel}, which is not configured: it waits`)
+      }
+      return message
+    })
+
+    const get = Effect.fn("Messages.get")(function*(id: MessageId) {
+      return yield* Effect.flatMap(repo.findById(id), Option.match({
+        onNone: () => Effect.fail(new MessageNotFound({ id, message: `No message with id ${id}` })),
+        onSome: Effect.succeed
+      }))
+    })
+
+    const list = Effect.fn("Messages.list")(function*(params: {
+      readonly status?: MessageStatus | undefined
+      readonly cursor?: number | undefined
+      readonly limit?: number | undefined
+    }) {
+      const limit = params.limit ?? 50
+      const rows = yield* repo.list(params.status, params.cursor, limit + 1)
+      const items = rows.slice(0, limit)
+      const last = items[items.length - 1]
+      return { items, nextCursor: rows.length > limit && last ? Schema.encodeSync(Cursor)(last.id) : null }
+    })
+
+    return { queue, get, list } as const
+  }),
+  dependencies: [MessagesRepo.Default, FetchHttpClient.layer]
+}) {}

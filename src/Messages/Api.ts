@@ -1,0 +1,38 @@
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { DraftIdFromString, DraftNotFound } from "../Domain/Draft.js"
+import { Message, MessageIdFromString, MessageNotFound, MessageStatus, SendRefused } from "../Domain/Message.js"
+import { Cursor, Page, PageLimit } from "../Domain/Page.js"
+
+export class MessagesApi extends HttpApiGroup.make("messages")
+  .add(
+    HttpApiEndpoint.post("send", "/drafts/:id/send")
+      .setPath(Schema.Struct({ id: DraftIdFromString }))
+      .setHeaders(Schema.Struct({
+        "idempotency-key": Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(200)))
+      }))
+      .addSuccess(Message, { status: 202 })
+      .addError(DraftNotFound)
+      .addError(SendRefused)
+      .annotate(
+        OpenApi.Description,
+        "Queue the approved draft's message. Repeating the request (same Idempotency-Key, or the same draft) returns the same message."
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/messages")
+      .setUrlParams(Schema.Struct({
+        status: Schema.optional(MessageStatus),
+        limit: Schema.optional(PageLimit),
+        cursor: Schema.optional(Cursor)
+      }))
+      .addSuccess(Page(Message).annotations({ identifier: "MessagesPage" }))
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/messages/:id")
+      .setPath(Schema.Struct({ id: MessageIdFromString }))
+      .addSuccess(Message)
+      .addError(MessageNotFound)
+  )
+  .annotate(OpenApi.Title, "Messages")
+{}

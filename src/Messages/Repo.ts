@@ -1,0 +1,224 @@
+import { SqlClient, type SqlError, SqlSchema, type Statement } from "@effect/sql"
+import { Duration, Effect, Option, Schema } from "effect"
+import type { DatabaseUnavailable, TablesMissing } from "../Domain/Database.js"
+import { Channel, type DraftId } from "../Domain/Draft.js"
+import { Message, type MessageId, SendRefused } from "../Domain/Message.js"
+import { Platform } from "../Domain/Platform.js"
+import { mapSqlError } from "../Sql.js"
+
+const columns = `m.id, m.draft_id, m.profile_id, m.channel, m.recipient, m.body, m.status, m.attempts,
+  m.provider_message_id, m.error_code, m.error_detail, m.next_attempt_at, m.queued_at, m.sent_at`
+
+/** A message a sender holds the lease on, with what it needs to deliver it. */
+export const ClaimedMessage = Schema.Struct({
+  ...Message.fields,
+  deliveryKey: Schema.String,
+  sendingStartedAt: Schema.NullOr(Schema.String),
+  conversationId: Schema.NullOr(Schema.String),
+  platform: Platform,
+  handle: Schema.String,
+  externalId: Schema.String,
+  displayName: Schema.NullOr(Schema.String),
+  profileUrl: Schema.NullOr(Schema.String),
+  blocked: Schema.NullOr(Schema.String)
+})
+export type ClaimedMessage = typeof ClaimedMessage.Type
+
+export interface ChannelLimits {
+  readonly channel: Channel
+  readonly dailyCap: number
+  readonly spacing: Duration.Duration
+}
+
+// Distinct advisory lock keys per channel, apart from the migration lock.
+const channelLockKey: Record<Channel, number> = { bluesky_dm: 7_263_320_001, mastodon_dm: 7_263_320_002, webhook: 7_263_320_003 }
+
+export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const decodeMessages = Schema.decodeUnknown(Schema.Array(Message))
+    const db = <A, E, R>(
+      effect: Effect.Effect<A, E, R>
+    ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | TablesMissing | DatabaseUnavailable, R> =>
+      Effect.catchIf(effect, (e) => (e as { _tag?: unknown })._tag === "SqlError", (e) => mapSqlError(e as SqlError.SqlError)) as never
+
+    const byKey = (key: string) =>
+      sql`SELECT ${sql.literal(columns)} FROM social_messages m WHERE m.idempotency_key = ${key}`.pipe(
+        Effect.flatMap(decodeMessages),
+        Effect.catchTag("ParseError", Effect.die)
+      )
+
+    /**
+     * Queues the approved draft's message, once. The draft row is locked, so concurrent requests take turns:
+     * the first queues, the others get that same message back, whatever their idempotency keys.
+     */
+    const queue = Effect.fn("Messages/Repo.queue")(function*(draftId: DraftId, idempotencyKey: string | undefined) {
+      return yield* db(sql.withTransaction(Effect.gen(function*() {
+        const [draft] = yield* sql<{
+          status: string
+          profileId: number
+          channel: Channel
+          body: string
+          platform: Platform
+          handle: string
+          externalId: string
+          profileStatus: string
+          blocked: boolean
+        }>`SELECT d.status, d.profile_id, d.channel, d.body, p.platform, p.handle, p.external_id, p.status AS profile_status,
+            (p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
+              WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle))) AS blocked
+          FROM social_drafts d JOIN social_profiles p ON p.id = d.profile_id
+          WHERE d.id = ${draftId} FOR UPDATE OF d`
+        if (draft === undefined) return Option.none()
+        if (idempotencyKey !== undefined) {
+          const [keyed] = yield* byKey(idempotencyKey)
+          if (keyed !== undefined) {
+            if (keyed.draftId !== draftId) {
+              return yield* new SendRefused({
+                draftId,
+                reason: "idempotency_key_reused",
+                message: `Idempotency-Key ${idempotencyKey} was already used for draft ${keyed.draftId}`
+              })
+            }
+            return Option.some(keyed)
+          }
+        }
+        const [existing] = yield* sql`SELECT ${sql.literal(columns)} FROM social_messages m WHERE m.draft_id = ${draftId}`.pipe(
+          Effect.flatMap(decodeMessages),
+          Effect.catchTag("ParseError", Effect.die)
+        )
+        if (existing !== undefined) return Option.some(existing)
+        const refuse = (reason: string, message: string) => new SendRefused({ draftId, reason, message })
+        if (draft.blocked || draft.profileStatus === "opted_out") {
+          return yield* refuse("opted_out", "The person opted out or is on the suppression list")
+        }
+        if (draft.profileStatus === "replied") return yield* refuse("replied", "The person replied: no follow-ups")
+        if (draft.status !== "approved") {
+          return yield* refuse("not_approved", `Only approved drafts are sent; this one is ${draft.status}`)
+        }
+        const recipient = draft.platform === "bluesky" ? draft.externalId : draft.handle
+        const inserted = yield* sql`INSERT INTO social_messages (draft_id, profile_id, channel, body, recipient, idempotency_key)
+          VALUES (${draftId}, ${draft.profileId}, ${draft.channel}, ${draft.body}, ${recipient}, ${idempotencyKey ?? null})
+          RETURNING id`
+        yield* sql`UPDATE social_drafts SET status = 'sent', updated_at = now() WHERE id = ${draftId}`
+        const [message] = yield* sql`SELECT ${sql.literal(columns)} FROM social_messages m WHERE m.id = ${(inserted[0] as { id: number }).id}`.pipe(
+          Effect.flatMap(decodeMessages),
+          Effect.catchTag("ParseError", Effect.die)
+        )
+        return Option.some(message!)
+      })))
+    })
+
+    const findById = Effect.fn("Messages/Repo.findById")(function*(id: MessageId) {
+      const rows = yield* db(sql`SELECT ${sql.literal(columns)} FROM social_messages m WHERE m.id = ${id}`)
+      return Option.fromNullable((yield* decodeMessages(rows).pipe(Effect.catchTag("ParseError", Effect.die)))[0])
+    })
+
+    const list = Effect.fn("Messages/Repo.list")(function*(status: string | undefined, after: number | undefined, limit: number) {
+      const where = [
+        status !== undefined ? sql`m.status = ${status}` : undefined,
+        after !== undefined ? sql`m.id < ${after}` : undefined
+      ].filter((c) => c !== undefined)
+      const rows = yield* db(sql`SELECT ${sql.literal(columns)} FROM social_messages m
+        ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``} ORDER BY m.id DESC LIMIT ${limit}`)
+      return yield* decodeMessages(rows).pipe(Effect.catchTag("ParseError", Effect.die))
+    })
+
+    const claimOne = SqlSchema.findOne({
+      Request: Schema.Struct({ owner: Schema.String, leaseMs: Schema.Int, channel: Channel }),
+      Result: ClaimedMessage,
+      execute: ({ channel, leaseMs, owner }) =>
+        sql`UPDATE social_messages AS m SET status = 'sending', lease_owner = ${owner},
+            lease_expires_at = now() + ${leaseMs} * interval '1 millisecond', attempts = m.attempts + 1,
+            sending_started_at = coalesce(m.sending_started_at, now()), next_attempt_at = NULL, updated_at = now()
+          FROM social_profiles p
+          WHERE p.id = m.profile_id AND m.id = (
+            SELECT id FROM social_messages
+            WHERE channel = ${channel} AND ((status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
+              OR (status = 'sending' AND lease_expires_at < now()))
+            ORDER BY next_attempt_at NULLS FIRST, id
+            FOR UPDATE SKIP LOCKED LIMIT 1)
+          RETURNING ${sql.literal(columns)}, m.delivery_key, m.sending_started_at, m.conversation_id, p.platform, p.handle,
+            p.external_id, p.display_name, p.url AS profile_url,
+            CASE WHEN p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
+                WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle)) THEN 'opted_out'
+              WHEN p.replied_at IS NOT NULL OR p.status = 'replied' THEN 'replied' END AS blocked`
+    })
+
+    /**
+     * Takes the next message of a channel if its caps allow one now. The check and the claim run under a
+     * lock per channel, counted from the database, so caps hold across instances and restarts; a message
+     * over the cap just stays queued.
+     */
+    const claim = Effect.fn("Messages/Repo.claim")(function*(limits: ChannelLimits, owner: string, lease: Duration.Duration) {
+      return yield* db(sql.withTransaction(Effect.gen(function*() {
+        yield* sql`SELECT pg_advisory_xact_lock(${channelLockKey[limits.channel]})`
+        const [usage] = yield* sql<{ lastDay: number; msSinceLast: number | null }>`
+          SELECT count(*) FILTER (WHERE coalesce(sent_at, sending_started_at) > now() - interval '24 hours')::int AS last_day,
+            (extract(epoch FROM now() - max(coalesce(sent_at, sending_started_at))) * 1000)::float8 AS ms_since_last
+          FROM social_messages WHERE channel = ${limits.channel} AND status IN ('sending', 'sent')`
+        if (usage !== undefined && usage.lastDay >= limits.dailyCap) return Option.none()
+        if (usage?.msSinceLast != null && usage.msSinceLast < Duration.toMillis(limits.spacing)) return Option.none()
+        return yield* claimOne({ owner, leaseMs: Math.round(Duration.toMillis(lease)), channel: limits.channel }).pipe(Effect.catchTag("ParseError", Effect.die))
+      })))
+    })
+
+    const fenced = (id: MessageId, owner: string) =>
+      sql`id = ${id} AND lease_owner = ${owner} AND status = 'sending' AND lease_expires_at > now()`
+
+    const settle = (id: MessageId, owner: string, assignments: Statement.Fragment) =>
+      db(sql`UPDATE social_messages SET ${assignments}, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE ${fenced(id, owner)} RETURNING profile_id`)
+
+    /** Delivered: the message is sent and the person contacted, in one transaction. */
+    const markSent = Effect.fn("Messages/Repo.markSent")(function*(
+      id: MessageId,
+      owner: string,
+      providerMessageId: string | null,
+      conversationId: string | null
+    ) {
+      return yield* db(sql.withTransaction(Effect.gen(function*() {
+        const rows = yield* sql`UPDATE social_messages SET status = 'sent', sent_at = now(), provider_message_id = ${providerMessageId},
+            conversation_id = coalesce(${conversationId}, conversation_id), error_code = NULL, error_detail = NULL,
+            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+          WHERE ${fenced(id, owner)} RETURNING profile_id`
+        const profileId = (rows[0] as { profileId: number } | undefined)?.profileId
+        if (profileId !== undefined) {
+          yield* sql`UPDATE social_profiles SET status = 'contacted', updated_at = now() WHERE id = ${profileId} AND status = 'new'`
+        }
+        return rows.length > 0
+      })))
+    })
+
+    const markFailed = Effect.fn("Messages/Repo.markFailed")(function*(id: MessageId, owner: string, code: string, detail: string) {
+      return yield* settle(id, owner, sql`status = 'failed', error_code = ${code}, error_detail = ${detail}`)
+    })
+
+    const retryAt = Effect.fn("Messages/Repo.retryAt")(function*(id: MessageId, owner: string, at: Date, code: string, detail: string) {
+      return yield* settle(id, owner, sql`status = 'queued', next_attempt_at = ${at}, error_code = ${code}, error_detail = ${detail}`)
+    })
+
+    /** Recorded before a call whose outcome we must be able to find again after a crash. */
+    const rememberConversation = Effect.fn("Messages/Repo.rememberConversation")(function*(id: MessageId, owner: string, conversationId: string) {
+      return yield* db(sql`UPDATE social_messages SET conversation_id = ${conversationId} WHERE ${fenced(id, owner)}`)
+    })
+
+    const session = Effect.fn("Messages/Repo.session")(function*(account: string) {
+      const rows = yield* db(sql<{ did: string; accessJwt: string; refreshJwt: string }>`
+        SELECT did, access_jwt, refresh_jwt FROM social_sender_sessions WHERE account = ${account}`)
+      return Option.fromNullable(rows[0])
+    })
+
+    const saveSession = Effect.fn("Messages/Repo.saveSession")(function*(
+      account: string,
+      session: { readonly did: string; readonly accessJwt: string; readonly refreshJwt: string }
+    ) {
+      yield* db(sql`INSERT INTO social_sender_sessions (account, did, access_jwt, refresh_jwt)
+        VALUES (${account}, ${session.did}, ${session.accessJwt}, ${session.refreshJwt})
+        ON CONFLICT (account) DO UPDATE SET did = EXCLUDED.did, access_jwt = EXCLUDED.access_jwt,
+          refresh_jwt = EXCLUDED.refresh_jwt, updated_at = now()`)
+    })
+
+    return { queue, findById, list, claim, markSent, markFailed, retryAt, rememberConversation, session, saveSession } as const
+  })
+}) {}

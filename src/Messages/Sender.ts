@@ -1,0 +1,103 @@
+import { FetchHttpClient } from "@effect/platform"
+import { Cause, Duration, Effect, Option } from "effect"
+import { randomUUID } from "node:crypto"
+import { hostname } from "node:os"
+import { AppConfig } from "../Config.js"
+import type { Channel } from "../Domain/Draft.js"
+import { MigratedDatabase } from "../Migrations.js"
+import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
+import { makeSenders, type SendFailed } from "./Senders.js"
+
+const channels: ReadonlyArray<Channel> = ["bluesky_dm", "mastodon_dm", "webhook"]
+
+const backoff = (base: Duration.Duration, attempt: number) =>
+  Math.min(Duration.toMillis(base) * 2 ** Math.max(0, attempt - 1), 3_600_000) * (0.5 + Math.random())
+
+/**
+ * Delivers queued messages: claims one at a time per channel, within the channel's daily cap and minimum
+ * spacing (plus jitter), checks opt-outs and replies again right before the call, and records the outcome
+ * fenced by its lease. A message is never sent twice: the claim is exclusive, providers that deduplicate get
+ * our key, and for Bluesky a retry first looks for the message in the conversation.
+ */
+export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sender", {
+  scoped: Effect.gen(function*() {
+    yield* MigratedDatabase
+    const { sending: config } = yield* AppConfig
+    const repo = yield* MessagesRepo
+    const senders = yield* makeSenders
+    const instance = `${hostname()}/${process.pid}`
+
+    const settleFailure = (message: ClaimedMessage, owner: string, error: SendFailed) => {
+      if (!error.retryable) {
+        return Effect.logWarning(`Message ${message.id} failed: ${error.code}: ${error.detail}`).pipe(
+          Effect.zipRight(repo.markFailed(message.id, owner, error.code, error.detail))
+        )
+      }
+      if (message.attempts >= config.maxAttempts) {
+        return repo.markFailed(message.id, owner, error.code, `Gave up after ${message.attempts} attempt(s): ${error.detail}`)
+      }
+      const at = error.retryAt ?? new Date(Date.now() + backoff(config.retryBase, message.attempts))
+      return Effect.logWarning(`Message ${message.id} will retry at ${at.toISOString()}: ${error.detail}`).pipe(
+        Effect.zipRight(repo.retryAt(message.id, owner, at, error.code, error.detail))
+      )
+    }
+
+    const deliver = Effect.fn("Messages/Sender.deliver")(function*(message: ClaimedMessage, owner: string) {
+      if (message.blocked !== null) {
+        yield* Effect.logInfo(`Message ${message.id} not sent: the person ${message.blocked === "opted_out" ? "opted out" : "replied"}`)
+        return yield* repo.markFailed(message.id, owner, message.blocked, "Checked right before sending")
+      }
+      const sender = senders[message.channel]
+      if (sender === undefined) {
+        return yield* repo.markFailed(message.id, owner, "not_configured", `${message.channel} is not configured`)
+      }
+      const outcome = yield* Effect.either(sender.send(message, owner))
+      if (outcome._tag === "Left") return yield* settleFailure(message, owner, outcome.left)
+      const recorded = yield* repo.markSent(message.id, owner, outcome.right.providerMessageId, outcome.right.conversationId)
+      yield* recorded
+        ? Effect.logInfo(`Message ${message.id} sent on ${message.channel}`)
+        : Effect.logWarning(`Message ${message.id} sent, but its lease had passed to another sender`)
+    })
+
+    const claimNext = Effect.gen(function*() {
+      for (const channel of channels) {
+        if (senders[channel] === undefined) continue
+        const spacing = Duration.millis(Duration.toMillis(config.minSpacing) + Math.random() * Duration.toMillis(config.spacingJitter))
+        const owner = `${instance}/${randomUUID().slice(0, 8)}`
+        const claimed = yield* repo.claim({ channel, dailyCap: config.dailyCaps[channel], spacing }, owner, config.lease)
+        if (Option.isSome(claimed)) return Option.some([claimed.value, owner] as const)
+      }
+      return Option.none()
+    })
+
+    const loop = Effect.gen(function*() {
+      let failures = 0
+      while (true) {
+        const next = yield* Effect.either(claimNext)
+        if (next._tag === "Left") {
+          failures++
+          if (failures === 1) yield* Effect.logWarning(`Sender paused: ${next.left.message}`)
+          yield* Effect.sleep(Math.min(Duration.toMillis(config.pollInterval) * 2 ** failures, 30_000))
+          continue
+        }
+        failures = 0
+        if (Option.isNone(next.right)) {
+          yield* Effect.sleep(config.pollInterval)
+          continue
+        }
+        const [message, owner] = next.right.value
+        yield* deliver(message, owner).pipe(Effect.catchAllCause((cause) =>
+          Cause.isInterruptedOnly(cause)
+            ? Effect.failCause(cause)
+            : Effect.logWarning(`Message ${message.id} not settled; it is claimed again after its lease`, cause)
+        ))
+      }
+    })
+
+    for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(loop)
+    const ready = channels.filter((channel) => senders[channel] !== undefined)
+    if (config.workers > 0) yield* Effect.logInfo(`Sending: ${config.workers} sender(s); channels configured: ${ready.join(", ") || "none"}`)
+    return { channels: ready } as const
+  }),
+  dependencies: [MessagesRepo.Default, FetchHttpClient.layer]
+}) {}

@@ -1,0 +1,225 @@
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { Context, Effect, Layer } from "effect"
+import { MessageSender } from "../src/Messages/Sender.js"
+import { signWebhook } from "../src/Messages/Senders.js"
+import { call, pgAppLayer, type Reply } from "./support/App.js"
+import { fakeBlueskyPds, fakeMastodonStatuses, webhookReceiver } from "./support/FakeChannels.js"
+
+const secret = `whsec_${Buffer.from("a test secret of thirty-two bytes").toString("base64")}`
+
+type Fakes = {
+  readonly pds: Awaited<ReturnType<typeof fakeBlueskyPds>>
+  readonly mastodon: Awaited<ReturnType<typeof fakeMastodonStatuses>>
+  readonly hook: Awaited<ReturnType<typeof webhookReceiver>>
+}
+class Channels extends Context.Tag("test/Channels")<Channels, Fakes>() {}
+
+const ChannelsLive = Layer.scoped(
+  Channels,
+  Effect.acquireRelease(
+    Effect.promise(async () => ({ pds: await fakeBlueskyPds(), mastodon: await fakeMastodonStatuses("mastodon-token"), hook: await webhookReceiver(secret) })),
+    (fakes) => Effect.promise(() => Promise.all([fakes.pds.close(), fakes.mastodon.close(), fakes.hook.close()]))
+  )
+)
+
+const seed = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`
+    INSERT INTO social_profiles (platform, external_id, handle, display_name)
+    SELECT 'github', 'gh' || n, 'person' || n, 'Person ' || n FROM generate_series(1, 20) AS n`
+  yield* sql`
+    INSERT INTO social_profiles (platform, external_id, handle, display_name, accepts_dms) VALUES
+      ('bluesky', 'did:plc:alice', 'alice.bsky.social', 'Alice', true),
+      ('bluesky', 'did:plc:bob', 'bob.bsky.social', 'Bob', true),
+      ('bluesky', 'did:plc:carol', 'carol.bsky.social', 'Carol', true),
+      ('bluesky', 'did:plc:nodms', 'nodms.bsky.social', 'Nobody', null),
+      ('bluesky', 'did:plc:dave', 'dave.bsky.social', 'Dave', true),
+      ('mastodon', 'grace@hachyderm.io', 'grace@hachyderm.io', 'Grace', null)`
+})
+
+const App = Layer.unwrapEffect(
+  Effect.map(Channels, (fakes) =>
+    pgAppLayer({
+      SENDER_WORKERS: "1",
+      SENDER_POLL_INTERVAL: "50 millis",
+      SENDER_LEASE: "2 seconds",
+      SEND_RETRY_BASE: "100 millis",
+      SEND_MIN_SPACING: "0 millis",
+      SEND_SPACING_JITTER: "0 millis",
+      SEND_CAP_WEBHOOK: "3",
+      BLUESKY_PDS_URL: fakes.pds.url,
+      BLUESKY_IDENTIFIER: "sender.test",
+      BLUESKY_APP_PASSWORD: "app-password",
+      MASTODON_DEFAULT_INSTANCE: "social.example",
+      MASTODON_INSTANCE_URLS: `social.example=${fakes.mastodon.url}`,
+      MASTODON_ACCESS_TOKEN: "mastodon-token",
+      WEBHOOK_URL: `${fakes.hook.url}/hooks/outreach`,
+      WEBHOOK_SECRET: secret
+    }))
+).pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context))), Layer.provideMerge(ChannelsLive))
+
+const approved = (handle: string, channel: string, body: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ id: number }>`INSERT INTO social_drafts (profile_id, channel, body, status, approved_at)
+      SELECT id, ${channel}, ${body}, 'approved', now() FROM social_profiles WHERE handle = ${handle} RETURNING id`.pipe(
+      Effect.map((rows) => rows[0]!.id),
+      Effect.orDie
+    ))
+
+const send = (draftId: number, key?: string) =>
+  call("POST", `/api/social/drafts/${draftId}/send`, key ? { headers: { "idempotency-key": key } } : {})
+
+const settled = (id: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 200; i++) {
+      const reply: Reply = yield* call("GET", `/api/social/messages/${id}`)
+      if (reply.body.status === "sent" || reply.body.status === "failed") return reply.body
+      yield* Effect.sleep("25 millis")
+    }
+    return yield* Effect.die(`message ${id} never settled`)
+  })
+
+/** Runs the sender for the duration of `body`, as a started instance would. */
+const withSender = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+  Effect.scoped(Effect.zipRight(Layer.build(MessageSender.Default), body))
+
+layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending through real channel formats", (it) => {
+  it.effect("concurrent sends with one Idempotency-Key (and a repeat without) queue one message; the webhook gets it signed, once", () =>
+    Effect.gen(function*() {
+      const { hook } = yield* Channels
+      const draft = yield* approved("person1", "webhook", "Hello Person 1")
+      const replies = yield* Effect.all([send(draft, "key-1"), send(draft, "key-1"), send(draft, "key-1"), send(draft)], { concurrency: "unbounded" })
+      expect(replies.map((r) => r.status)).toEqual([202, 202, 202, 202])
+      expect(new Set(replies.map((r) => r.body.id)).size).toBe(1)
+      const other = yield* approved("person2", "webhook", "Hello Person 2")
+      const reused = yield* send(other, "key-1")
+      expect(reused.status).toBe(409)
+      expect(reused.body.reason).toBe("idempotency_key_reused")
+
+      const message = yield* withSender(settled(replies[0]!.body.id))
+      expect(message).toMatchObject({ status: "sent", attempts: 1, channel: "webhook" })
+      const delivered = hook.deliveries.filter((d) => d.payload.data.messageId === message.id)
+      expect(delivered).toHaveLength(1)
+      expect(delivered[0]!.payload.data).toMatchObject({ text: "Hello Person 1", profile: { handle: "person1", platform: "github" } })
+      expect(message.providerMessageId).toBe(delivered[0]!.id)
+      expect(hook.rejected).toEqual([])
+      const [profile] = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ status: string }>`SELECT status FROM social_profiles WHERE handle = 'person1'`).pipe(Effect.orDie)
+      expect(profile!.status).toBe("contacted")
+    }))
+
+  it.effect("a draft that is not approved, or whose person opted out, is refused", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const draft = yield* approved("person3", "webhook", "Hi")
+      yield* sql`UPDATE social_drafts SET status = 'draft' WHERE id = ${draft}`.pipe(Effect.orDie)
+      const notApproved = yield* send(draft)
+      expect(notApproved.status).toBe(409)
+      expect(notApproved.body).toMatchObject({ _tag: "SendRefused", reason: "not_approved" })
+      const optedOut = yield* approved("person4", "webhook", "Hi")
+      const [profile] = yield* sql<{ id: number }>`SELECT id::int FROM social_profiles WHERE handle = 'person4'`.pipe(Effect.orDie)
+      yield* call("POST", `/api/social/profiles/${profile!.id}/opt-out`, { body: {} })
+      expect((yield* send(optedOut)).body.reason).toBe("opted_out")
+      expect((yield* send(987654)).status).toBe(404)
+    }))
+
+  it.effect("an opt-out that arrives after the message was queued is honoured at send time", () =>
+    Effect.gen(function*() {
+      const { hook } = yield* Channels
+      const sql = yield* SqlClient.SqlClient
+      const draft = yield* approved("person5", "webhook", "Hi 5")
+      const queued = yield* send(draft)
+      const [profile] = yield* sql<{ id: number }>`SELECT id::int FROM social_profiles WHERE handle = 'person5'`.pipe(Effect.orDie)
+      yield* call("POST", `/api/social/profiles/${profile!.id}/opt-out`, { body: { reason: "STOP" } })
+      const message = yield* withSender(settled(queued.body.id))
+      expect(message).toMatchObject({ status: "failed", errorCode: "opted_out" })
+      expect(hook.deliveries.some((d) => d.payload.data.messageId === message.id)).toBe(false)
+    }))
+
+  it.effect("Mastodon: a direct status that mentions the full handle, with the provider's Idempotency-Key", () =>
+    Effect.gen(function*() {
+      const { mastodon } = yield* Channels
+      const draft = yield* approved("grace@hachyderm.io", "mastodon_dm", "Loved your talk on compilers.")
+      const message = yield* withSender(Effect.flatMap(send(draft), (r) => settled(r.body.id)))
+      expect(message.status).toBe("sent")
+      const status = mastodon.statuses.find((s) => s.id === message.providerMessageId)!
+      expect(status).toMatchObject({ status: "@grace@hachyderm.io Loved your talk on compilers.", visibility: "direct" })
+      expect(status.key).toMatch(/^[0-9a-f-]{36}$/)
+    }))
+
+  it.effect("Bluesky: one login for many messages, a refresh when the session expires, provider refusals kept as the reason", () =>
+    Effect.gen(function*() {
+      const { pds } = yield* Channels
+      const drafts = yield* Effect.all(["alice", "bob"].map((name) => approved(`${name}.bsky.social`, "bluesky_dm", `Hi ${name}`)))
+      const refused = yield* approved("nodms.bsky.social", "bluesky_dm", "Hi")
+      const results = yield* withSender(Effect.gen(function*() {
+        const first = yield* Effect.flatMap(send(drafts[0]!), (r) => settled(r.body.id))
+        pds.expireAccess()
+        const second = yield* Effect.flatMap(send(drafts[1]!), (r) => settled(r.body.id))
+        const third = yield* Effect.flatMap(send(refused), (r) => settled(r.body.id))
+        return [first, second, third] as const
+      }))
+      expect(results[0]).toMatchObject({ status: "sent" })
+      expect(results[1]).toMatchObject({ status: "sent" })
+      expect(results[2]).toMatchObject({ status: "failed", errorCode: "MessagesDisabled" })
+      expect(pds.state.logins).toBe(1)
+      expect(pds.state.refreshes).toBe(1)
+      expect(pds.state.messages.map((m) => [m.convoId, m.text])).toEqual([["convo-did:plc:alice", "Hi alice"], ["convo-did:plc:bob", "Hi bob"]])
+      expect(pds.state.proxyHeaders.every((h) => h === "did:web:api.bsky.chat#bsky_chat")).toBe(true)
+    }))
+
+  it.effect("a crash between the provider's answer and our write does not send twice (webhook id, Bluesky conversation)", () =>
+    Effect.gen(function*() {
+      const { hook, pds } = yield* Channels
+      const sql = yield* SqlClient.SqlClient
+      // As a process that died right after delivering would leave them: 'sending', lease run out.
+      const hookDraft = yield* approved("person6", "webhook", "Hi 6")
+      const hookMessage = (yield* send(hookDraft)).body.id
+      const dmDraft = yield* approved("dave.bsky.social", "bluesky_dm", "Hi dave")
+      const dmMessage = (yield* send(dmDraft)).body.id
+      yield* sql`UPDATE social_messages SET status = 'sending', attempts = 1, sending_started_at = now() - interval '5 seconds',
+        lease_owner = 'dead', lease_expires_at = now() - interval '1 second',
+        conversation_id = CASE WHEN channel = 'bluesky_dm' THEN 'convo-did:plc:dave' END
+        WHERE id IN (${hookMessage}, ${dmMessage})`.pipe(Effect.orDie)
+      const [row] = yield* sql<{ deliveryKey: string }>`SELECT delivery_key FROM social_messages WHERE id = ${hookMessage}`.pipe(Effect.orDie)
+      const id = `msg_${row!.deliveryKey}`
+      const timestamp = Math.floor(Date.now() / 1000)
+      const body = JSON.stringify({ type: "outreach.message", data: { messageId: hookMessage, text: "Hi 6" } })
+      yield* Effect.promise(() =>
+        fetch(`${hook.url}/hooks/outreach`, {
+          method: "POST",
+          headers: { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signWebhook(secret, id, timestamp, body) },
+          body
+        }))
+      pds.state.messages.push({ id: "msg-before-crash", convoId: "convo-did:plc:dave", text: "Hi dave", sender: { did: "did:plc:sender" }, sentAt: new Date().toISOString() })
+      const sendsBefore = pds.state.sends
+
+      const [hookResult, dmResult] = yield* withSender(Effect.all([settled(hookMessage), settled(dmMessage)]))
+      expect(hookResult).toMatchObject({ status: "sent", attempts: 2 })
+      expect(hook.deliveries.filter((d) => d.id === id)).toHaveLength(1)
+      expect(dmResult).toMatchObject({ status: "sent", providerMessageId: "msg-before-crash" })
+      expect(pds.state.sends).toBe(sendsBefore)
+    }))
+
+  it.effect("the daily cap holds across two sender instances; messages over it wait, queued", () =>
+    Effect.gen(function*() {
+      const { hook } = yield* Channels
+      const sql = yield* SqlClient.SqlClient
+      const [sentSoFar] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM social_messages
+        WHERE channel = 'webhook' AND status IN ('sent', 'sending')`.pipe(Effect.orDie)
+      const room = Math.max(0, 3 - sentSoFar!.n)
+      const drafts = yield* Effect.all([10, 11, 12, 13].map((n) => approved(`person${n}`, "webhook", `Hi ${n}`)))
+      const ids = yield* Effect.all(drafts.map((d) => Effect.map(send(d), (r) => r.body.id as number)))
+      const before = hook.deliveries.length
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* Layer.build(MessageSender.Default)
+        yield* Layer.build(MessageSender.Default)
+        yield* Effect.sleep("1500 millis")
+      }))
+      const statuses = yield* sql<{ status: string }>`SELECT status FROM social_messages WHERE id IN ${sql.in(ids)}`.pipe(Effect.orDie)
+      expect(statuses.filter((s) => s.status === "sent")).toHaveLength(room)
+      expect(statuses.filter((s) => s.status === "queued")).toHaveLength(4 - room)
+      expect(hook.deliveries.length - before).toBe(room)
+    }))
+})
