@@ -47,7 +47,7 @@ const App = Layer.unwrapEffect(
       SEND_RETRY_BASE: "100 millis",
       SEND_MIN_SPACING: "0 millis",
       SEND_SPACING_JITTER: "0 millis",
-      SEND_CAP_WEBHOOK: "3",
+      SEND_CAP_WEBHOOK: "5",
       BLUESKY_PDS_URL: fakes.pds.url,
       BLUESKY_IDENTIFIER: "sender.test",
       BLUESKY_APP_PASSWORD: "app-password",
@@ -107,6 +107,16 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const [profile] = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
         sql<{ status: string }>`SELECT status FROM social_profiles WHERE handle = 'person1'`).pipe(Effect.orDie)
       expect(profile!.status).toBe("contacted")
+    }))
+
+  it.effect("a receiver that fails (503) gets the same delivery again after a backoff", () =>
+    Effect.gen(function*() {
+      const { hook } = yield* Channels
+      hook.failNext(2)
+      const draft = yield* approved("person7", "webhook", "Hi 7")
+      const message = yield* withSender(Effect.flatMap(send(draft), (r) => settled(r.body.id)))
+      expect(message).toMatchObject({ status: "sent", attempts: 3 })
+      expect(hook.deliveries.filter((d) => d.payload.data.messageId === message.id)).toHaveLength(1)
     }))
 
   it.effect("a draft that is not approved, or whose person opted out, is refused", () =>
@@ -208,7 +218,9 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const sql = yield* SqlClient.SqlClient
       const [sentSoFar] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM social_messages
         WHERE channel = 'webhook' AND status IN ('sent', 'sending')`.pipe(Effect.orDie)
-      const room = Math.max(0, 3 - sentSoFar!.n)
+      const room = Math.max(0, 5 - sentSoFar!.n)
+      expect(room).toBeGreaterThan(0)
+      expect(room).toBeLessThan(4)
       const drafts = yield* Effect.all([10, 11, 12, 13].map((n) => approved(`person${n}`, "webhook", `Hi ${n}`)))
       const ids = yield* Effect.all(drafts.map((d) => Effect.map(send(d), (r) => r.body.id as number)))
       const before = hook.deliveries.length

@@ -2,7 +2,14 @@ import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
 
 /** The tables the service reads and writes; startup and readiness verify that each exists. */
-export const SocialTables = ["social_profiles", "social_discovery_jobs", "social_drafts", "social_messages"] as const
+export const SocialTables = [
+  "social_profiles",
+  "social_discovery_jobs",
+  "social_drafts",
+  "social_messages",
+  "social_suppressions",
+  "social_sender_sessions"
+] as const
 
 export const MigrateCommand = "npm run migrate (or ./prestart.sh)"
 
