@@ -115,6 +115,7 @@ const settings = Config.all({
       webhook: positiveInt("SEND_CAP_WEBHOOK", 200)
     }),
     requestTimeout: Config.duration("SEND_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(20))),
+    replyCheckInterval: Config.duration("REPLY_CHECK_INTERVAL").pipe(Config.withDefault(Duration.minutes(5))),
     blueskyPdsUrl: url("BLUESKY_PDS_URL", "https://bsky.social"),
     blueskyIdentifier: Config.option(Config.string("BLUESKY_IDENTIFIER")),
     blueskyAppPassword: nonEmptyRedacted("BLUESKY_APP_PASSWORD"),

@@ -64,7 +64,13 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
       return yield* get(id)
     })
 
-    return { get, list, import: importProfiles, optOut } as const
+    /** For channels that cannot see replies themselves (webhook): the team's tool reports them. */
+    const replied = Effect.fn("Profiles.replied")(function*(id: ProfileId) {
+      if (!(yield* repo.markReplied(id))) return yield* ProfileNotFound.of(id)
+      return yield* get(id)
+    })
+
+    return { get, list, import: importProfiles, optOut, replied } as const
   }),
   dependencies: [ProfilesRepo.Default]
 }) {}

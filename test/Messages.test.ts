@@ -55,7 +55,8 @@ const App = Layer.unwrapEffect(
       MASTODON_INSTANCE_URLS: `social.example=${fakes.mastodon.url}`,
       MASTODON_ACCESS_TOKEN: "mastodon-token",
       WEBHOOK_URL: `${fakes.hook.url}/hooks/outreach`,
-      WEBHOOK_SECRET: secret
+      WEBHOOK_SECRET: secret,
+      REPLY_CHECK_INTERVAL: "100 millis"
     }))
 ).pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context))), Layer.provideMerge(ChannelsLive))
 
@@ -233,5 +234,40 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       expect(statuses.filter((s) => s.status === "sent")).toHaveLength(room)
       expect(statuses.filter((s) => s.status === "queued")).toHaveLength(4 - room)
       expect(hook.deliveries.length - before).toBe(room)
+    }))
+
+  it.effect("replies are noticed (a Bluesky message in the conversation, a Mastodon mention) and stop follow-ups", () =>
+    Effect.gen(function*() {
+      const { mastodon, pds } = yield* Channels
+      const sql = yield* SqlClient.SqlClient
+      const status = (handle: string) =>
+        sql<{ status: string }>`SELECT status FROM social_profiles WHERE handle = ${handle}`.pipe(Effect.map((r) => r[0]!.status), Effect.orDie)
+      yield* withSender(Effect.gen(function*() {
+        const first = yield* approved("carol.bsky.social", "bluesky_dm", "Hi carol")
+        yield* Effect.flatMap(send(first), (r) => settled(r.body.id))
+        pds.state.messages.push({
+          id: "reply-1", convoId: "convo-did:plc:carol", text: "Thanks!", sender: { did: "did:plc:carol" }, sentAt: new Date(Date.now() + 1000).toISOString()
+        })
+        mastodon.notifications.push({ id: "n1", type: "mention", created_at: new Date(Date.now() + 1000).toISOString(), account: { acct: "grace@hachyderm.io" } })
+        for (let i = 0; i < 100 && ((yield* status("carol.bsky.social")) !== "replied" || (yield* status("grace@hachyderm.io")) !== "replied"); i++) {
+          yield* Effect.sleep("25 millis")
+        }
+      }))
+      expect(yield* status("carol.bsky.social")).toBe("replied")
+      expect(yield* status("grace@hachyderm.io")).toBe("replied")
+      const followUp = yield* approved("carol.bsky.social", "bluesky_dm", "Following up")
+      const refused = yield* send(followUp)
+      expect(refused.status).toBe(409)
+      expect(refused.body.reason).toBe("replied")
+    }))
+
+  it.effect("a reply seen elsewhere can be recorded by hand", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const [profile] = yield* sql<{ id: number }>`SELECT id::int FROM social_profiles WHERE handle = 'person15'`.pipe(Effect.orDie)
+      const replied = yield* call("POST", `/api/social/profiles/${profile!.id}/replied`)
+      expect(replied.body.status).toBe("replied")
+      const draft = yield* approved("person15", "webhook", "Following up")
+      expect((yield* send(draft)).body.reason).toBe("replied")
     }))
 })

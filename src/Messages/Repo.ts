@@ -219,6 +219,28 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
           refresh_jwt = EXCLUDED.refresh_jwt, updated_at = now()`)
     })
 
-    return { queue, findById, list, claim, markSent, markFailed, retryAt, rememberConversation, session, saveSession } as const
+    /** Sent messages of the last 30 days whose person has not replied yet: where to look for replies. */
+    const awaitingReply = Effect.fn("Messages/Repo.awaitingReply")(function*(channel: Channel) {
+      return yield* db(sql<{ profileId: number; recipient: string; conversationId: string | null; sentAt: string }>`
+        SELECT m.profile_id, m.recipient, m.conversation_id, m.sent_at FROM social_messages m
+        JOIN social_profiles p ON p.id = m.profile_id
+        WHERE m.channel = ${channel} AND m.status = 'sent' AND m.sent_at > now() - interval '30 days'
+          AND p.replied_at IS NULL
+        ORDER BY m.sent_at DESC LIMIT 500`)
+    })
+
+    return {
+      queue,
+      findById,
+      list,
+      claim,
+      markSent,
+      markFailed,
+      retryAt,
+      rememberConversation,
+      session,
+      saveSession,
+      awaitingReply
+    } as const
   })
 }) {}

@@ -1,10 +1,12 @@
 import { FetchHttpClient } from "@effect/platform"
-import { Cause, Duration, Effect, Option } from "effect"
+import { Cause, Duration, Effect, Option, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { AppConfig } from "../Config.js"
 import type { Channel } from "../Domain/Draft.js"
+import type { ProfileId } from "../Domain/Profile.js"
 import { MigratedDatabase } from "../Migrations.js"
+import { ProfilesRepo } from "../Profiles/Repo.js"
 import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
 import { makeSenders, type SendFailed } from "./Senders.js"
 
@@ -24,6 +26,7 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
     yield* MigratedDatabase
     const { sending: config } = yield* AppConfig
     const repo = yield* MessagesRepo
+    const profiles = yield* ProfilesRepo
     const senders = yield* makeSenders
     const instance = `${hostname()}/${process.pid}`
 
@@ -94,10 +97,28 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
       }
     })
 
+    // Replies stop follow-ups: look for them now and then on the channels that can tell.
+    const checkReplies = Effect.forEach(channels, (channel) => {
+      const replied = senders[channel]?.replied
+      if (replied === undefined) return Effect.void
+      return Effect.gen(function*() {
+        const awaiting = yield* repo.awaitingReply(channel)
+        if (awaiting.length === 0) return
+        const recipients = new Set(yield* replied(awaiting))
+        for (const message of awaiting.filter((a) => recipients.has(a.recipient))) {
+          yield* profiles.markReplied(message.profileId as ProfileId)
+          yield* Effect.logInfo(`Profile ${message.profileId} replied on ${channel}: no follow-ups`)
+        }
+      }).pipe(Effect.catchAll((error) => Effect.logWarning(`Reply check on ${channel} failed: ${error.message}`)))
+    }, { discard: true })
+
     for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(loop)
+    if (config.workers > 0) {
+      yield* Effect.forkScoped(checkReplies.pipe(Effect.repeat(Schedule.spaced(config.replyCheckInterval))))
+    }
     const ready = channels.filter((channel) => senders[channel] !== undefined)
     if (config.workers > 0) yield* Effect.logInfo(`Sending: ${config.workers} sender(s); channels configured: ${ready.join(", ") || "none"}`)
     return { channels: ready } as const
   }),
-  dependencies: [MessagesRepo.Default, FetchHttpClient.layer]
+  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, FetchHttpClient.layer]
 }) {}

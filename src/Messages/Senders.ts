@@ -21,6 +21,10 @@ export interface Delivered {
 
 export interface Sender {
   readonly send: (message: ClaimedMessage, owner: string) => Effect.Effect<Delivered, SendFailed>
+  /** Among the given recipients, those who wrote back since our message; channels that cannot tell omit it. */
+  readonly replied?: (
+    awaiting: ReadonlyArray<{ readonly recipient: string; readonly conversationId: string | null; readonly sentAt: string }>
+  ) => Effect.Effect<ReadonlyArray<string>, ProviderError>
 }
 
 const fromProvider = (error: ProviderError): SendFailed => {
@@ -110,7 +114,28 @@ export const makeSenders = Effect.gen(function*() {
         ).pipe(
           Effect.map(({ body }) => ({ providerMessageId: body.id, conversationId: null })),
           Effect.mapError(fromProvider)
-        )
+        ),
+      // A reply is a mention of our account by the person, after our message.
+      replied: (awaiting) =>
+        json(
+          "Mastodon",
+          HttpClientRequest.get(`${mastodonBase}/api/v1/notifications`).pipe(
+            HttpClientRequest.bearerToken(Redacted.value(mastodonToken.value)),
+            HttpClientRequest.setUrlParams([["types[]", "mention"], ["limit", "80"]])
+          ),
+          Schema.Array(Schema.Struct({
+            type: Schema.String,
+            created_at: Schema.String,
+            account: Schema.Struct({ acct: Schema.String })
+          }))
+        ).pipe(Effect.map(({ body }) =>
+          awaiting.filter((a) =>
+            body.some((n) => {
+              const acct = n.account.acct.includes("@") ? n.account.acct : `${n.account.acct}@${discovery.mastodonDefaultInstance}`
+              return n.type === "mention" && acct.toLowerCase() === a.recipient.toLowerCase() && Date.parse(n.created_at) >= Date.parse(a.sentAt)
+            })
+          ).map((a) => a.recipient)
+        ))
     }
     : undefined
 
@@ -162,13 +187,23 @@ const blueskySender = (
   const expired = (error: ProviderError) =>
     error._tag === "ProviderRejected" && (error.code === "ExpiredToken" || error.code === "InvalidToken" || error.status === 401)
 
+  // One login or refresh at a time in this process: concurrent callers would each spend one of the 30 logins.
+  const lock = Effect.unsafeMakeSemaphore(1)
+  const stored = repo.session(identifier).pipe(Effect.orElseSucceed(() => Option.none<typeof Session.Type>()))
+  const current = lock.withPermits(1)(Effect.flatMap(stored, Option.match({ onNone: () => login, onSome: Effect.succeed })))
+  // Another caller may have refreshed while we waited: use its session rather than refreshing again.
+  const renewed = (failed: typeof Session.Type) =>
+    lock.withPermits(1)(Effect.flatMap(stored, (latest) =>
+      Option.isSome(latest) && latest.value.accessJwt !== failed.accessJwt
+        ? Effect.succeed(latest.value)
+        : refresh(Option.getOrElse(Option.map(latest, (l) => l.refreshJwt), () => failed.refreshJwt))))
+
   /** Runs a call with the stored session, refreshing it once if it has expired. */
   const authed = <A>(call: (accessJwt: string, did: string) => Effect.Effect<A, ProviderError>) =>
     Effect.gen(function*() {
-      const stored = yield* repo.session(identifier).pipe(Effect.orElseSucceed(() => Option.none()))
-      const session = Option.isSome(stored) ? stored.value : yield* login
+      const session = yield* current
       return yield* call(session.accessJwt, session.did).pipe(
-        Effect.catchIf(expired, () => Effect.flatMap(refresh(session.refreshJwt), (fresh) => call(fresh.accessJwt, fresh.did)))
+        Effect.catchIf(expired, () => Effect.flatMap(renewed(session), (fresh) => call(fresh.accessJwt, fresh.did)))
       )
     })
 
@@ -208,6 +243,25 @@ const blueskySender = (
           )
           return { providerMessageId: sent.body.id, conversationId: convoId }
         })
-      ).pipe(Effect.mapError(fromProvider))
+      ).pipe(Effect.mapError(fromProvider)),
+    // A reply is a message in the conversation from anyone but us, after ours.
+    replied: (awaiting) =>
+      authed((token, did) =>
+        Effect.forEach(awaiting.filter((a) => a.conversationId !== null), (a) =>
+          json(
+            "Bluesky chat",
+            xrpc("GET", "chat.bsky.convo.getMessages").pipe(
+              HttpClientRequest.setUrlParams({ convoId: a.conversationId!, limit: "50" }),
+              HttpClientRequest.bearerToken(token),
+              HttpClientRequest.setHeaders(ChatProxy)
+            ),
+            Schema.Struct({ messages: Schema.Array(Schema.Union(ChatMessage, Schema.Unknown)) })
+          ).pipe(Effect.map(({ body }) =>
+            body.messages.some((m) =>
+              Schema.is(ChatMessage)(m) && m.sender !== undefined && m.sender.did !== did &&
+              (m.sentAt === undefined || Date.parse(m.sentAt) >= Date.parse(a.sentAt))
+            ) ? [a.recipient] : []
+          )), { concurrency: 4 }).pipe(Effect.map((found) => found.flat()))
+      )
   }
 }

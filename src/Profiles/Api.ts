@@ -49,5 +49,12 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
         "The person asked not to be contacted: suppressed on their platform, open drafts withdrawn, never sent to."
       )
   )
+  .add(
+    HttpApiEndpoint.post("replied", "/profiles/:id/replied")
+      .setPath(Schema.Struct({ id: ProfileIdFromString }))
+      .addSuccess(Profile)
+      .addError(ProfileNotFound)
+      .annotate(OpenApi.Description, "Record that the person replied (for channels where the service cannot see it): no follow-ups.")
+  )
   .annotate(OpenApi.Title, "Profiles")
 {}

@@ -126,6 +126,13 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       })).pipe(Effect.catchTag("SqlError", mapSqlError))
     })
 
-    return { findById, list, upsertMany, optOut } as const
+    /** The person answered: no follow-ups, and nothing still queued for them goes out. */
+    const markReplied = Effect.fn("Profiles/Repo.markReplied")(function*(id: ProfileId) {
+      const rows = yield* sql`UPDATE social_profiles SET replied_at = coalesce(replied_at, now()), status = 'replied',
+          updated_at = now() WHERE id = ${id} RETURNING id`.pipe(Effect.catchTag("SqlError", mapSqlError))
+      return rows.length > 0
+    })
+
+    return { findById, list, upsertMany, optOut, markReplied } as const
   })
 }) {}

@@ -95,10 +95,15 @@ export const fakeBlueskyPds = async (senderDid = "did:plc:sender") => {
 /** A Mastodon instance's `POST /api/v1/statuses`, honouring `Idempotency-Key` as Mastodon does. */
 export const fakeMastodonStatuses = async (token: string) => {
   const statuses: Array<{ id: string; status: string; visibility: string; key: string | undefined }> = []
+  const notifications: Array<{ id: string; type: string; created_at: string; account: { acct: string } }> = []
   const byKey = new Map<string, string>()
   const server = await listen((req, raw, res) => {
-    if (req.method !== "POST" || req.url !== "/api/v1/statuses") return reply(res, 404, { error: "Record not found" })
     if (req.headers.authorization !== `Bearer ${token}`) return reply(res, 401, { error: "The access token is invalid" })
+    if (req.method === "GET" && req.url?.startsWith("/api/v1/notifications")) {
+      const types = new URL(req.url, "http://m").searchParams.getAll("types[]")
+      return reply(res, 200, notifications.filter((n) => types.length === 0 || types.includes(n.type)))
+    }
+    if (req.method !== "POST" || req.url !== "/api/v1/statuses") return reply(res, 404, { error: "Record not found" })
     const key = req.headers["idempotency-key"] as string | undefined
     const body = JSON.parse(raw) as { status: string; visibility: string }
     const existing = key !== undefined ? byKey.get(key) : undefined
@@ -109,7 +114,7 @@ export const fakeMastodonStatuses = async (token: string) => {
     }
     reply(res, 200, { id, uri: `https://social.example/users/sender/statuses/${id}`, visibility: body.visibility, content: `<p>${body.status}</p>` })
   })
-  return { ...server, statuses }
+  return { ...server, statuses, notifications }
 }
 
 /** A receiver that verifies Standard Webhooks signatures and, like a careful one, ignores a repeated id. */
