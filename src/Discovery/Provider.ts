@@ -85,6 +85,18 @@ const errorText = (body: string) => {
 // A reset already past (clock skew, Retry-After: 0) must not turn into a tight loop against the platform.
 const MinimumWait = 1000
 
+/** "fetch failed" says little: the system error underneath (ECONNREFUSED, ENOTFOUND…) says what happened. */
+const networkCause = (cause: unknown): string => {
+  let current = cause as { message?: unknown; code?: unknown; cause?: unknown } | undefined
+  let text = String(current?.message ?? cause)
+  for (let depth = 0; current !== undefined && depth < 4; depth++) {
+    if (typeof current.code === "string") return `${text} (${current.code})`
+    current = current.cause as typeof current
+    if (current?.message !== undefined) text = String(current.message)
+  }
+  return text
+}
+
 export interface FetchedJson<A> {
   readonly body: A
   /** The JSON as the platform sent it, unknown keys included: what profiles keep as their raw payload. */
@@ -112,8 +124,7 @@ export const fetchJson = <A, I>(
         onTimeout: () => new ProviderUnavailable({ reason: `${platform} did not answer within ${Duration.format(timeout)}` })
       }),
       Effect.catchTags({
-        RequestError: (error) =>
-          new ProviderUnavailable({ reason: `${platform} could not be reached: ${error.cause ?? error.message}` }),
+        RequestError: (error) => new ProviderUnavailable({ reason: `${platform} could not be reached: ${networkCause(error.cause)}` }),
         ResponseError: (error) => new ProviderUnavailable({ reason: `${platform} answered badly: ${error.message}` })
       })
     )
