@@ -120,7 +120,15 @@ const settings = Config.all({
     blueskyIdentifier: Config.option(Config.string("BLUESKY_IDENTIFIER")),
     blueskyAppPassword: nonEmptyRedacted("BLUESKY_APP_PASSWORD"),
     webhookUrl: Config.option(urlValue("WEBHOOK_URL")),
-    webhookSecret: nonEmptyRedacted("WEBHOOK_SECRET")
+    webhookSecret: Config.option(
+      Config.nested(
+        Config.redacted().pipe(Config.validate({
+          message: "Expected a Standard Webhooks secret: whsec_ followed by base64",
+          validation: (secret) => /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(Redacted.value(secret))
+        })),
+        "WEBHOOK_SECRET"
+      )
+    )
   })
 })
 

@@ -64,6 +64,9 @@ const refusal = (candidate: Candidate, channel: Channel): Omit<Skipped, "profile
   if (platform !== undefined && candidate.platform !== platform) {
     return { reason: "channel_unavailable", detail: `${channel} reaches ${platform} profiles only, this is a ${candidate.platform} profile` }
   }
+  if (channel === "bluesky_dm" && !candidate.externalId.startsWith("did:")) {
+    return { reason: "channel_unavailable", detail: "a Bluesky DM needs the account's DID; this profile was imported without one" }
+  }
   if (channel === "bluesky_dm" && candidate.acceptsDms === false) {
     return { reason: "channel_unavailable", detail: "the account accepts no direct messages (chat.allowIncoming: none)" }
   }

@@ -1,21 +1,25 @@
-import { FetchHttpClient } from "@effect/platform"
 import { Effect, Option, Schema } from "effect"
+import { AppConfig } from "./Config.js"
 import { type DraftId, DraftNotFound } from "./Domain/Draft.js"
 import { type MessageId, MessageNotFound, type MessageStatus } from "./Domain/Message.js"
 import { Cursor } from "./Domain/Page.js"
 import { MessagesRepo } from "./Messages/Repo.js"
-import { makeSenders } from "./Messages/Senders.js"
 
 export class Messages extends Effect.Service<Messages>()("Messages", {
   effect: Effect.gen(function*() {
     const repo = yield* MessagesRepo
-    const senders = yield* makeSenders
+    const { discovery, sending } = yield* AppConfig
+    const configured = {
+      bluesky_dm: Option.isSome(sending.blueskyIdentifier) && Option.isSome(sending.blueskyAppPassword),
+      mastodon_dm: Option.isSome(discovery.mastodonToken),
+      webhook: Option.isSome(sending.webhookUrl) && Option.isSome(sending.webhookSecret)
+    }
 
     /** Queues an approved draft's message; the same draft or the same key always gives the same message. */
     const queue = Effect.fn("Messages.queue")(function*(draftId: DraftId, idempotencyKey: string | undefined) {
       const queued = yield* repo.queue(draftId, idempotencyKey)
       const message = yield* Option.match(queued, { onNone: () => Effect.fail(DraftNotFound.of(draftId)), onSome: Effect.succeed })
-      if (message.status === "queued" && message.attempts === 0 && senders[message.channel] === undefined) {
+      if (message.status === "queued" && message.attempts === 0 && !configured[message.channel]) {
         yield* Effect.logWarning(`Message ${message.id} queued on ${message.channel}, which is not configured: it waits`)
       }
       return message
@@ -42,5 +46,5 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
 
     return { queue, get, list } as const
   }),
-  dependencies: [MessagesRepo.Default, FetchHttpClient.layer]
+  dependencies: [MessagesRepo.Default]
 }) {}

@@ -270,4 +270,14 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const draft = yield* approved("person15", "webhook", "Following up")
       expect((yield* send(draft)).body.reason).toBe("replied")
     }))
+
+  it.effect("one first contact per person: a second draft on another channel is refused once a message exists", () =>
+    Effect.gen(function*() {
+      const first = yield* approved("person16", "webhook", "Hi 16")
+      expect((yield* send(first)).status).toBe(202)
+      const second = yield* approved("person16", "webhook", "Hi again 16")
+      const refused = yield* send(second)
+      expect(refused.status).toBe(409)
+      expect(refused.body.reason).toBe("already_contacted")
+    }))
 })

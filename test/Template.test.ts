@@ -43,10 +43,20 @@ describe("Templates", () => {
     expect(render("{{topic|}}ok", ada, { topic: "" })).toEqual(Either.right("ok"))
   })
 
-  it.prop("Bluesky counts graphemes: any text of at most 1,000 emoji fits", [fc.integer({ min: 1, max: 1000 })], ([n]) => {
-    const text = "👩‍💻".repeat(n)
+  it.prop("Bluesky counts graphemes, and bytes: up to 1,000 accented letters fit, 1,001 do not", [fc.integer({ min: 1, max: 1001 })], ([n]) => {
+    const text = "e\u0301".repeat(n)
     expect(channelLength("bluesky_dm", text, "x")).toBe(n)
-    expect(Either.isRight(checkLength("bluesky_dm", text, "x"))).toBe(true)
+    expect(Either.isRight(checkLength("bluesky_dm", text, "x"))).toBe(n <= 1000)
+  })
+
+  it("Bluesky's 10,000-byte cap applies even under 1,000 graphemes", () => {
+    const text = "👩‍💻".repeat(1000)
+    expect(checkLength("bluesky_dm", text, "x")).toEqual(Either.left("the message is 11000 bytes; bluesky_dm allows 10000"))
+  })
+
+  it("a variable named like an object property is just unknown", () => {
+    const p: TemplateProfile = { displayName: null, handle: "h", bio: null, location: null, platform: "github", url: null }
+    expect(render("{{constructor}} {{toString}}", p)).toEqual(Either.left({ _tag: "UnknownVariable", variable: "constructor" }))
   })
 
   it("limits per channel, with Mastodon counting the mention", () => {

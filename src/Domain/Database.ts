@@ -8,7 +8,8 @@ export const SocialTables = [
   "social_drafts",
   "social_messages",
   "social_suppressions",
-  "social_sender_sessions"
+  "social_sender_sessions",
+  "social_channel_pacing"
 ] as const
 
 export const MigrateCommand = "npm run migrate (or ./prestart.sh)"

@@ -13,6 +13,7 @@ export const Candidate = Schema.Struct({
   id: ProfileId,
   platform: Platform,
   handle: Schema.String,
+  externalId: Schema.String,
   displayName: Schema.NullOr(Schema.String),
   bio: Schema.NullOr(Schema.String),
   location: Schema.NullOr(Schema.String),
@@ -57,7 +58,7 @@ export class DraftsRepo extends Effect.Service<DraftsRepo>()("Drafts/Repo", {
           : undefined
       ].filter((condition) => condition !== undefined)
       const rows = yield* sql`
-        SELECT p.id, p.platform, p.handle, p.display_name, p.bio, p.location, p.url, p.accepts_dms, p.status,
+        SELECT p.id, p.platform, p.handle, p.external_id, p.display_name, p.bio, p.location, p.url, p.accepts_dms, p.status,
           (p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
             WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle))) AS suppressed,
           (p.replied_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_messages m WHERE m.profile_id = p.id)) AS contacted,

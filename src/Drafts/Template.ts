@@ -48,11 +48,11 @@ export const render = (
   }
   let problem: TemplateProblem | undefined
   const text = template.replace(Placeholder, (_, name: string, fallback: string | undefined) => {
-    if (!(name in fields) && !(profileVariables as ReadonlyArray<string>).includes(name)) {
+    if (!Object.hasOwn(fields, name) && !(profileVariables as ReadonlyArray<string>).includes(name)) {
       problem ??= { _tag: "UnknownVariable", variable: name }
       return ""
     }
-    const value = values[name]
+    const value = Object.hasOwn(values, name) ? values[name] : null
     if (present(value)) return value.trim()
     if (fallback !== undefined) return fallback.trim()
     problem ??= { _tag: "MissingValue", variable: name }
@@ -78,9 +78,15 @@ export const channelLength = (channel: Channel, body: string, handle: string) =>
   }
 }
 
+// Bluesky also caps a message at 10,000 bytes of UTF-8.
+const BlueskyMaxBytes = 10_000
+
 export const checkLength = (channel: Channel, body: string, handle: string): Either.Either<string, string> => {
   const length = channelLength(channel, body, handle)
   if (body.trim().length === 0) return Either.left("the message is empty")
+  if (channel === "bluesky_dm" && Buffer.byteLength(body) > BlueskyMaxBytes) {
+    return Either.left(`the message is ${Buffer.byteLength(body)} bytes; bluesky_dm allows ${BlueskyMaxBytes}`)
+  }
   return length > channelLimit[channel]
     ? Either.left(`the message is ${length} characters; ${channel} allows ${channelLimit[channel]}`)
     : Either.right(body)

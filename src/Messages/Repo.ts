@@ -27,7 +27,9 @@ export type ClaimedMessage = typeof ClaimedMessage.Type
 export interface ChannelLimits {
   readonly channel: Channel
   readonly dailyCap: number
+  /** The gap before the channel's next send: minimum spacing plus this send's jitter. */
   readonly spacing: Duration.Duration
+  readonly maxAttempts: number
 }
 
 // Distinct advisory lock keys per channel, apart from the migration lock.
@@ -37,6 +39,10 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const decodeMessages = Schema.decodeUnknown(Schema.Array(Message))
+    // Why the person of profile `p` must not get a message now, or NULL: one definition for every check.
+    const blockedReason = sql.literal(`CASE WHEN p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
+        WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle)) THEN 'opted_out'
+      WHEN p.replied_at IS NOT NULL OR p.status = 'replied' THEN 'replied' END`)
     const db = <A, E, R>(
       effect: Effect.Effect<A, E, R>
     ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | TablesMissing | DatabaseUnavailable, R> =>
@@ -54,6 +60,8 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
      */
     const queue = Effect.fn("Messages/Repo.queue")(function*(draftId: DraftId, idempotencyKey: string | undefined) {
       return yield* db(sql.withTransaction(Effect.gen(function*() {
+        // Two drafts sent with one key at the same moment must not both pass the lookup below.
+        if (idempotencyKey !== undefined) yield* sql`SELECT pg_advisory_xact_lock(hashtext(${idempotencyKey}))`
         const [draft] = yield* sql<{
           status: string
           profileId: number
@@ -62,13 +70,10 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
           platform: Platform
           handle: string
           externalId: string
-          profileStatus: string
-          blocked: boolean
-        }>`SELECT d.status, d.profile_id, d.channel, d.body, p.platform, p.handle, p.external_id, p.status AS profile_status,
-            (p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
-              WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle))) AS blocked
+          blocked: string | null
+        }>`SELECT d.status, d.profile_id, d.channel, d.body, p.platform, p.handle, p.external_id, ${blockedReason} AS blocked
           FROM social_drafts d JOIN social_profiles p ON p.id = d.profile_id
-          WHERE d.id = ${draftId} FOR UPDATE OF d`
+          WHERE d.id = ${draftId} FOR UPDATE OF d, p`
         if (draft === undefined) return Option.none()
         if (idempotencyKey !== undefined) {
           const [keyed] = yield* byKey(idempotencyKey)
@@ -89,10 +94,14 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
         )
         if (existing !== undefined) return Option.some(existing)
         const refuse = (reason: string, message: string) => new SendRefused({ draftId, reason, message })
-        if (draft.blocked || draft.profileStatus === "opted_out") {
-          return yield* refuse("opted_out", "The person opted out or is on the suppression list")
+        if (draft.blocked === "opted_out") return yield* refuse("opted_out", "The person opted out or is on the suppression list")
+        if (draft.blocked === "replied") return yield* refuse("replied", "The person replied: no follow-ups")
+        // One first contact per person, whatever the channel or draft (the profile row is locked above).
+        const [other] = yield* sql<{ id: number }>`SELECT id FROM social_messages
+          WHERE profile_id = ${draft.profileId} AND status <> 'failed' LIMIT 1`
+        if (other !== undefined) {
+          return yield* refuse("already_contacted", `Message ${other.id} already went, or is going, to this person`)
         }
-        if (draft.profileStatus === "replied") return yield* refuse("replied", "The person replied: no follow-ups")
         if (draft.status !== "approved") {
           return yield* refuse("not_approved", `Only approved drafts are sent; this one is ${draft.status}`)
         }
@@ -140,9 +149,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
             FOR UPDATE SKIP LOCKED LIMIT 1)
           RETURNING ${sql.literal(columns)}, m.delivery_key, m.sending_started_at, m.conversation_id, p.platform, p.handle,
             p.external_id, p.display_name, p.url AS profile_url,
-            CASE WHEN p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
-                WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle)) THEN 'opted_out'
-              WHEN p.replied_at IS NOT NULL OR p.status = 'replied' THEN 'replied' END AS blocked`
+            ${blockedReason} AS blocked`
     })
 
     /**
@@ -153,18 +160,30 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
     const claim = Effect.fn("Messages/Repo.claim")(function*(limits: ChannelLimits, owner: string, lease: Duration.Duration) {
       return yield* db(sql.withTransaction(Effect.gen(function*() {
         yield* sql`SELECT pg_advisory_xact_lock(${channelLockKey[limits.channel]})`
-        const [usage] = yield* sql<{ lastDay: number; msSinceLast: number | null }>`
-          SELECT count(*) FILTER (WHERE coalesce(sent_at, sending_started_at) > now() - interval '24 hours')::int AS last_day,
-            (extract(epoch FROM now() - max(coalesce(sent_at, sending_started_at))) * 1000)::float8 AS ms_since_last
-          FROM social_messages WHERE channel = ${limits.channel} AND status IN ('sending', 'sent')`
-        if (usage !== undefined && usage.lastDay >= limits.dailyCap) return Option.none()
-        if (usage?.msSinceLast != null && usage.msSinceLast < Duration.toMillis(limits.spacing)) return Option.none()
-        return yield* claimOne({ owner, leaseMs: Math.round(Duration.toMillis(lease)), channel: limits.channel }).pipe(Effect.catchTag("ParseError", Effect.die))
+        // A message that keeps killing its sender (or outlasting its lease) is not retried forever.
+        yield* sql`UPDATE social_messages SET status = 'failed', error_code = 'abandoned', lease_owner = NULL,
+            lease_expires_at = NULL, updated_at = now(),
+            error_detail = 'Abandoned by its sender ' || attempts || ' time(s); delivery unknown, check before resending'
+          WHERE channel = ${limits.channel} AND status = 'sending' AND lease_expires_at < now() AND attempts >= ${limits.maxAttempts}`
+        const [usage] = yield* sql<{ lastDay: number; due: boolean }>`
+          SELECT (SELECT count(*)::int FROM social_messages WHERE channel = ${limits.channel} AND status IN ('sending', 'sent')
+              AND coalesce(sent_at, sending_started_at) > now() - interval '24 hours') AS last_day,
+            coalesce((SELECT next_send_at <= now() FROM social_channel_pacing WHERE channel = ${limits.channel}), true) AS due`
+        if (usage !== undefined && (usage.lastDay >= limits.dailyCap || !usage.due)) return Option.none()
+        const claimed = yield* claimOne({ owner, leaseMs: Math.round(Duration.toMillis(lease)), channel: limits.channel }).pipe(
+          Effect.catchTag("ParseError", Effect.die)
+        )
+        if (Option.isSome(claimed)) {
+          yield* sql`INSERT INTO social_channel_pacing (channel, next_send_at)
+            VALUES (${limits.channel}, now() + ${Math.round(Duration.toMillis(limits.spacing))} * interval '1 millisecond')
+            ON CONFLICT (channel) DO UPDATE SET next_send_at = EXCLUDED.next_send_at`
+        }
+        return claimed
       })))
     })
 
-    const fenced = (id: MessageId, owner: string) =>
-      sql`id = ${id} AND lease_owner = ${owner} AND status = 'sending' AND lease_expires_at > now()`
+    // Owner tokens are unique per claim: while nobody else has claimed the message, a late outcome still counts.
+    const fenced = (id: MessageId, owner: string) => sql`id = ${id} AND lease_owner = ${owner} AND status = 'sending'`
 
     const settle = (id: MessageId, owner: string, assignments: Statement.Fragment) =>
       db(sql`UPDATE social_messages SET ${assignments}, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
@@ -194,8 +213,39 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
       return yield* settle(id, owner, sql`status = 'failed', error_code = ${code}, error_detail = ${detail}`)
     })
 
-    const retryAt = Effect.fn("Messages/Repo.retryAt")(function*(id: MessageId, owner: string, at: Date, code: string, detail: string) {
-      return yield* settle(id, owner, sql`status = 'queued', next_attempt_at = ${at}, error_code = ${code}, error_detail = ${detail}`)
+    /** Back in the queue until `at`; waiting for a platform's limit or for our own configuration gives the attempt back. */
+    const retryAt = Effect.fn("Messages/Repo.retryAt")(function*(
+      id: MessageId,
+      owner: string,
+      at: Date,
+      code: string,
+      detail: string,
+      countsAsAttempt: boolean
+    ) {
+      const attempts = countsAsAttempt ? sql`attempts` : sql`greatest(attempts - 1, 0)`
+      return yield* settle(
+        id,
+        owner,
+        sql`status = 'queued', next_attempt_at = ${at}, error_code = ${code}, error_detail = ${detail}, attempts = ${attempts}`
+      )
+    })
+
+    /** Extends the lease while a delivery runs; false when the message is no longer ours. */
+    const renew = Effect.fn("Messages/Repo.renew")(function*(id: MessageId, owner: string, lease: Duration.Duration) {
+      const rows = yield* db(sql`UPDATE social_messages SET lease_expires_at = now() + ${Math.round(Duration.toMillis(lease))} * interval '1 millisecond'
+        WHERE ${fenced(id, owner)} RETURNING id`)
+      return rows.length > 0
+    })
+
+    /**
+     * Right before the provider call: still ours, and the person has not opted out or replied since the
+     * claim. Returns why not, if not.
+     */
+    const stillClear = Effect.fn("Messages/Repo.stillClear")(function*(id: MessageId, owner: string) {
+      const rows = yield* db(sql<{ blocked: string | null }>`
+        SELECT ${blockedReason} AS blocked FROM social_messages m JOIN social_profiles p ON p.id = m.profile_id
+        WHERE m.id = ${id} AND m.lease_owner = ${owner} AND m.status = 'sending'`)
+      return rows.length === 0 ? Option.some("lease_lost") : Option.fromNullable(rows[0]!.blocked)
     })
 
     /** Recorded before a call whose outcome we must be able to find again after a crash. */
@@ -238,6 +288,8 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
       markFailed,
       retryAt,
       rememberConversation,
+      renew,
+      stillClear,
       session,
       saveSession,
       awaitingReply

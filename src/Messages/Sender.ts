@@ -8,7 +8,7 @@ import type { ProfileId } from "../Domain/Profile.js"
 import { MigratedDatabase } from "../Migrations.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
-import { makeSenders, type SendFailed } from "./Senders.js"
+import { makeSenders, SendFailed } from "./Senders.js"
 
 const channels: ReadonlyArray<Channel> = ["bluesky_dm", "mastodon_dm", "webhook"]
 
@@ -31,6 +31,13 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
     const instance = `${hostname()}/${process.pid}`
 
     const settleFailure = (message: ClaimedMessage, owner: string, error: SendFailed) => {
+      // Our own credentials refused: every message on the channel would fail the same way, so wait, do not fail.
+      if (error.code === "sender_auth") {
+        const at = new Date(Date.now() + 15 * 60_000)
+        return Effect.logError(`${message.channel}: the sending account's credentials were refused (${error.detail}); check the configuration`).pipe(
+          Effect.zipRight(repo.retryAt(message.id, owner, at, error.code, error.detail, false))
+        )
+      }
       if (!error.retryable) {
         return Effect.logWarning(`Message ${message.id} failed: ${error.code}: ${error.detail}`).pipe(
           Effect.zipRight(repo.markFailed(message.id, owner, error.code, error.detail))
@@ -41,9 +48,20 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
       }
       const at = error.retryAt ?? new Date(Date.now() + backoff(config.retryBase, message.attempts))
       return Effect.logWarning(`Message ${message.id} will retry at ${at.toISOString()}: ${error.detail}`).pipe(
-        Effect.zipRight(repo.retryAt(message.id, owner, at, error.code, error.detail))
+        Effect.zipRight(repo.retryAt(message.id, owner, at, error.code, error.detail, error.code !== "rate_limited"))
       )
     }
+
+    // Renewed while a delivery runs, so a slow provider call is never taken over and sent again.
+    const keepLease = (message: ClaimedMessage, owner: string) =>
+      repo.renew(message.id, owner, config.lease).pipe(
+        Effect.catchAll(() => Effect.succeed(true)),
+        Effect.flatMap((held) =>
+          held ? Effect.void : Effect.fail(new SendFailed({ code: "lease_lost", detail: "another sender took the message over", retryable: true }))
+        ),
+        Effect.repeat(Schedule.spaced(Duration.toMillis(config.lease) / 4)),
+        Effect.zipRight(Effect.never)
+      )
 
     const deliver = Effect.fn("Messages/Sender.deliver")(function*(message: ClaimedMessage, owner: string) {
       if (message.blocked !== null) {
@@ -54,7 +72,13 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
       if (sender === undefined) {
         return yield* repo.markFailed(message.id, owner, "not_configured", `${message.channel} is not configured`)
       }
-      const outcome = yield* Effect.either(sender.send(message, owner))
+      // The person may have opted out or replied since the claim: look again just before the call.
+      const stop = yield* repo.stillClear(message.id, owner)
+      if (Option.isSome(stop)) {
+        if (stop.value === "lease_lost") return yield* Effect.logWarning(`Message ${message.id}: lease lost before sending`)
+        return yield* repo.markFailed(message.id, owner, stop.value, "Checked right before sending")
+      }
+      const outcome = yield* Effect.either(sender.send(message, owner).pipe(Effect.raceFirst(keepLease(message, owner))))
       if (outcome._tag === "Left") return yield* settleFailure(message, owner, outcome.left)
       const recorded = yield* repo.markSent(message.id, owner, outcome.right.providerMessageId, outcome.right.conversationId)
       yield* recorded
@@ -67,7 +91,8 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
         if (senders[channel] === undefined) continue
         const spacing = Duration.millis(Duration.toMillis(config.minSpacing) + Math.random() * Duration.toMillis(config.spacingJitter))
         const owner = `${instance}/${randomUUID().slice(0, 8)}`
-        const claimed = yield* repo.claim({ channel, dailyCap: config.dailyCaps[channel], spacing }, owner, config.lease)
+        const limits = { channel, dailyCap: config.dailyCaps[channel], spacing, maxAttempts: config.maxAttempts }
+        const claimed = yield* repo.claim(limits, owner, config.lease)
         if (Option.isSome(claimed)) return Option.some([claimed.value, owner] as const)
       }
       return Option.none()

@@ -27,6 +27,11 @@ export interface Sender {
   ) => Effect.Effect<ReadonlyArray<string>, ProviderError>
 }
 
+// Refusals of the sending account itself (not of this recipient): a configuration problem for the whole channel.
+const ownCredentials = (error: { readonly status?: number; readonly code?: string }) =>
+  error.status === 401 || error.status === 403 || error.code === "AuthenticationRequired" || error.code === "InvalidToken" ||
+  error.code === "AccountTakedown"
+
 const fromProvider = (error: ProviderError): SendFailed => {
   switch (error._tag) {
     case "ProviderRateLimited":
@@ -34,13 +39,15 @@ const fromProvider = (error: ProviderError): SendFailed => {
     case "ProviderUnavailable":
       return new SendFailed({ code: "unavailable", detail: error.reason, retryable: true })
     case "ProviderRejected":
-      return new SendFailed({ code: error.code ?? `http_${error.status ?? "error"}`, detail: error.reason, retryable: false })
+      return ownCredentials(error)
+        ? new SendFailed({ code: "sender_auth", detail: error.reason, retryable: true })
+        : new SendFailed({ code: error.code ?? `http_${error.status ?? "error"}`, detail: error.reason, retryable: false })
   }
 }
 
-/** Standard Webhooks: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, keyed by the secret after `whsec_`. */
+/** Standard Webhooks: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`, keyed by the base64 after `whsec_`. */
 export const signWebhook = (secret: string, id: string, timestamp: number, body: string) => {
-  const key = secret.startsWith("whsec_") ? Buffer.from(secret.slice("whsec_".length), "base64") : Buffer.from(secret)
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64")
   return `v1,${createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64")}`
 }
 
@@ -90,6 +97,9 @@ export const makeSenders = Effect.gen(function*() {
             Effect.mapError((error) => new SendFailed({ code: "unavailable", detail: `webhook: ${error.message}`, retryable: true }))
           )
           if (response.status >= 200 && response.status < 300) return { providerMessageId: id, conversationId: null }
+          if (ownCredentials({ status: response.status })) {
+            return yield* new SendFailed({ code: "sender_auth", detail: `webhook answered ${response.status}`, retryable: true })
+          }
           const retryable = response.status === 429 || response.status >= 500
           return yield* new SendFailed({ code: `http_${response.status}`, detail: `webhook answered ${response.status}`, retryable })
         }).pipe(Effect.scoped)

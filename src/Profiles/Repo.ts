@@ -122,14 +122,18 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
           ON CONFLICT (platform, lower(handle)) DO UPDATE SET reason = coalesce(EXCLUDED.reason, social_suppressions.reason)`
         yield* sql`UPDATE social_drafts SET status = 'rejected', rejected_reason = 'The person opted out', updated_at = now()
           WHERE profile_id = ${id} AND status IN ('draft', 'approved')`
+        yield* sql`UPDATE social_messages SET status = 'failed', error_code = 'opted_out',
+            error_detail = 'The person opted out before it was sent', updated_at = now()
+          WHERE profile_id = ${id} AND status = 'queued'`
         return true
       })).pipe(Effect.catchTag("SqlError", mapSqlError))
     })
 
     /** The person answered: no follow-ups, and nothing still queued for them goes out. */
     const markReplied = Effect.fn("Profiles/Repo.markReplied")(function*(id: ProfileId) {
-      const rows = yield* sql`UPDATE social_profiles SET replied_at = coalesce(replied_at, now()), status = 'replied',
-          updated_at = now() WHERE id = ${id} RETURNING id`.pipe(Effect.catchTag("SqlError", mapSqlError))
+      const rows = yield* sql`UPDATE social_profiles SET replied_at = coalesce(replied_at, now()),
+          status = CASE WHEN status = 'opted_out' THEN status ELSE 'replied' END, updated_at = now()
+        WHERE id = ${id} RETURNING id`.pipe(Effect.catchTag("SqlError", mapSqlError))
       return rows.length > 0
     })
 
