@@ -12,6 +12,12 @@ const positiveInt = (name: string, fallback: number) =>
     Config.withDefault(fallback)
   )
 
+const nonNegativeInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "Expected a whole number of 0 or more", validation: (n) => n >= 0 }),
+    Config.withDefault(fallback)
+  )
+
 const nonEmptyRedacted = (name: string) =>
   Config.option(
     Config.nested(
@@ -61,10 +67,7 @@ const settings = Config.all({
   databaseUrl: nonEmptyRedacted("DATABASE_URL"),
   databasePoolMax: positiveInt("DATABASE_POOL_MAX", 10),
   databaseConnectTimeout: Config.duration("DATABASE_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
-  databaseConnectRetries: Config.integer("DATABASE_CONNECT_RETRIES").pipe(
-    Config.validate({ message: "Expected a whole number of 0 or more", validation: (n) => n >= 0 }),
-    Config.withDefault(5)
-  ),
+  databaseConnectRetries: nonNegativeInt("DATABASE_CONNECT_RETRIES", 5),
   pgliteDataDir: Config.string("PGLITE_DATA_DIR").pipe(Config.withDefault("./data/pglite")),
   apiToken: nonEmptyRedacted("API_TOKEN"),
   migrateOnStart: Config.boolean("MIGRATE_ON_START").pipe(Config.withDefault(true)),
@@ -82,10 +85,7 @@ const settings = Config.all({
   ),
   logFormat: Config.literal("pretty", "json")("LOG_FORMAT").pipe(Config.withDefault("pretty" as const)),
   discovery: Config.all({
-    workers: Config.integer("DISCOVERY_WORKERS").pipe(
-      Config.validate({ message: "Expected a whole number of 0 or more", validation: (n) => n >= 0 }),
-      Config.withDefault(2)
-    ),
+    workers: nonNegativeInt("DISCOVERY_WORKERS", 2),
     pollInterval: Config.duration("DISCOVERY_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(1))),
     lease: Config.duration("DISCOVERY_LEASE").pipe(Config.withDefault(Duration.seconds(30))),
     maxAttempts: positiveInt("DISCOVERY_MAX_ATTEMPTS", 5),
@@ -99,10 +99,7 @@ const settings = Config.all({
     mastodonInstanceUrls: instanceUrls("MASTODON_INSTANCE_URLS")
   }),
   sending: Config.all({
-    workers: Config.integer("SENDER_WORKERS").pipe(
-      Config.validate({ message: "Expected a whole number of 0 or more", validation: (n) => n >= 0 }),
-      Config.withDefault(1)
-    ),
+    workers: nonNegativeInt("SENDER_WORKERS", 1),
     pollInterval: Config.duration("SENDER_POLL_INTERVAL").pipe(Config.withDefault(Duration.seconds(2))),
     lease: Config.duration("SENDER_LEASE").pipe(Config.withDefault(Duration.seconds(60))),
     maxAttempts: positiveInt("SEND_MAX_ATTEMPTS", 5),

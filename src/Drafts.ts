@@ -1,5 +1,5 @@
 import { Effect, Either, Option, Schema } from "effect"
-import { Cursor } from "./Domain/Page.js"
+import { toPage } from "./Domain/Page.js"
 import {
   type Channel,
   DraftConflict,
@@ -136,9 +136,7 @@ export class Drafts extends Effect.Service<Drafts>()("Drafts", {
     }) {
       const limit = params.limit ?? 50
       const rows = yield* repo.list({ status: params.status, profileId: params.profileId, after: params.cursor, limit: limit + 1 })
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
-      return { items, nextCursor: rows.length > limit && last ? Schema.encodeSync(Cursor)(last.id) : null }
+      return toPage(rows, limit)
     })
 
     /** Applies a transition, or says why the draft's current state does not allow it. */

@@ -1,8 +1,8 @@
-import { Effect, Option, Schema } from "effect"
+import { Effect, Option } from "effect"
 import { AppConfig } from "./Config.js"
 import { type DraftId, DraftNotFound } from "./Domain/Draft.js"
 import { type MessageId, MessageNotFound, type MessageStatus } from "./Domain/Message.js"
-import { Cursor } from "./Domain/Page.js"
+import { toPage } from "./Domain/Page.js"
 import { MessagesRepo } from "./Messages/Repo.js"
 
 export class Messages extends Effect.Service<Messages>()("Messages", {
@@ -39,9 +39,7 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
     }) {
       const limit = params.limit ?? 50
       const rows = yield* repo.list(params.status, params.cursor, limit + 1)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
-      return { items, nextCursor: rows.length > limit && last ? Schema.encodeSync(Cursor)(last.id) : null }
+      return toPage(rows, limit)
     })
 
     return { queue, get, list } as const

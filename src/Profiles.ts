@@ -1,5 +1,5 @@
-import { Effect, Option, Schema } from "effect"
-import { Cursor } from "./Domain/Page.js"
+import { Effect, Option } from "effect"
+import { toPage } from "./Domain/Page.js"
 import type { Platform } from "./Domain/Platform.js"
 import { type ProfileId, ProfileNotFound, type ProfileStatus } from "./Domain/Profile.js"
 import { ImportRejected, type ImportRequest, MaxImportRows } from "./Domain/Import.js"
@@ -15,7 +15,6 @@ export interface ListProfiles {
 }
 
 export const DefaultPageSize = 50
-const encodeCursor = Schema.encodeSync(Cursor)
 
 export class Profiles extends Effect.Service<Profiles>()("Profiles", {
   effect: Effect.gen(function*() {
@@ -40,9 +39,7 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
         after: params.cursor as ProfileId | undefined,
         limit: limit + 1
       })
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
-      return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null }
+      return toPage(rows, limit)
     })
 
     /** Stores every valid row in one statement, so the import is all written or not at all. */

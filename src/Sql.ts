@@ -46,6 +46,9 @@ const isPermanentConnectError = (error: SqlError.SqlError): boolean => {
   return code !== undefined && (code.startsWith("28") || code === "3D000")
 }
 
+/** `%text%` for ILIKE, with the text's own `%`, `_` and `\` matched literally. */
+export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+
 /** Our tables that do not exist in the current schema right now. */
 export const missingTables = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient

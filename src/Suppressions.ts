@@ -1,7 +1,7 @@
 import { parse } from "csv-parse/sync"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { ImportRejected } from "./Domain/Import.js"
-import { Cursor } from "./Domain/Page.js"
+import { toPage } from "./Domain/Page.js"
 import { NewSuppression, SuppressionNotFound } from "./Domain/Suppression.js"
 import { SuppressionsRepo } from "./Suppressions/Repo.js"
 
@@ -20,9 +20,7 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
     const list = Effect.fn("Suppressions.list")(function*(params: { readonly cursor?: number | undefined; readonly limit?: number | undefined }) {
       const limit = params.limit ?? 50
       const rows = yield* repo.list(params.cursor, limit + 1)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
-      return { items, nextCursor: rows.length > limit && last ? Schema.encodeSync(Cursor)(last.id) : null }
+      return toPage(rows, limit)
     })
 
     const remove = Effect.fn("Suppressions.remove")(function*(id: number) {

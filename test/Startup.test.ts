@@ -1,17 +1,7 @@
-import { createServer } from "node:net"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createDatabase, dropDatabase, migrationNames, tableNames } from "./support/Database.js"
-import { run, start, waitFor } from "./support/Process.js"
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
+import { freePort, run, start, waitFor } from "./support/Process.js"
 
 const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`)
 

@@ -1,18 +1,8 @@
-import { createServer } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import { adminUrl, createDatabase, dropDatabase, query } from "./support/Database.js"
 import { fakeBluesky } from "./support/FakePlatforms.js"
-import { migrate, start, waitFor } from "./support/Process.js"
+import { freePort, migrate, start, waitFor } from "./support/Process.js"
 import { makeProxy } from "./support/Proxy.js"
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
 
 const cleanups: Array<() => Promise<unknown> | unknown> = []
 afterEach(async () => {

@@ -29,3 +29,12 @@ export const Page = <A, I, R>(item: Schema.Schema<A, I, R>) =>
     items: Schema.Array(item),
     nextCursor: Schema.NullOr(Schema.String).annotations({ description: "Pass as cursor for the next page; null on the last" })
   })
+
+const encodeCursor = Schema.encodeSync(Cursor)
+
+/** One page from `limit + 1` rows newest first: the extra row only says that another page follows. */
+export const toPage = <A extends { readonly id: number }>(rows: ReadonlyArray<A>, limit: number) => {
+  const items = rows.slice(0, limit)
+  const last = items[items.length - 1]
+  return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.id) : null }
+}

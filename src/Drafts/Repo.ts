@@ -3,7 +3,7 @@ import { Effect, Schema } from "effect"
 import { Channel, Draft, DraftId, DraftStatus } from "../Domain/Draft.js"
 import { Platform } from "../Domain/Platform.js"
 import { ProfileId, ProfileStatus } from "../Domain/Profile.js"
-import { mapSqlError } from "../Sql.js"
+import { likePattern, mapSqlError } from "../Sql.js"
 
 const columns = `id, profile_id, channel, template, body, status, approved_by, approved_at, rejected_reason,
   created_at, updated_at`
@@ -42,7 +42,6 @@ export interface NewDraft {
   readonly body: string
 }
 
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 export class DraftsRepo extends Effect.Service<DraftsRepo>()("Drafts/Repo", {
   effect: Effect.gen(function*() {

@@ -2,7 +2,7 @@ import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { Platform } from "../Domain/Platform.js"
 import { Profile, ProfileId, type ProfileInput, ProfileStatus } from "../Domain/Profile.js"
-import { mapSqlError } from "../Sql.js"
+import { likePattern, mapSqlError } from "../Sql.js"
 
 export const ProfileQuery = Schema.Struct({
   platform: Schema.optional(Platform),
@@ -16,7 +16,6 @@ export type ProfileQuery = typeof ProfileQuery.Type
 const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
   followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at`
 
-const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
 export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo", {
   effect: Effect.gen(function*() {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
+import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 
 export const root = fileURLToPath(new URL("../..", import.meta.url))
@@ -57,3 +58,13 @@ export const waitFor = async (check: () => Promise<boolean>, timeoutMs: number, 
   }
   throw new Error(`Timed out after ${timeoutMs}ms waiting for ${what}`)
 }
+
+/** A port free on loopback right now. */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
