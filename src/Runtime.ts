@@ -1,5 +1,6 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, ConfigError, Effect } from "effect"
+import { StartupLogging } from "./Logging.js"
 
 /** A startup or command failure, said in one line: the typed error's own message, or the pretty cause. */
 export const describeFailure = (cause: Cause.Cause<unknown>): string => {
@@ -22,5 +23,6 @@ export const runMain = <E>(program: Effect.Effect<unknown, E>) =>
     Effect.tapErrorCause((cause) =>
       Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError(`Failed: ${describeFailure(cause)}`)
     ),
+    Effect.provide(StartupLogging),
     NodeRuntime.runMain({ disableErrorReporting: true, disablePrettyLogger: true })
   )
