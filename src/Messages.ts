@@ -42,7 +42,23 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
       return toPage(rows, limit)
     })
 
-    return { queue, get, list } as const
+    /** The bulk form: each draft queued or refused on its own, with the same rules and reasons. */
+    const queueMany = Effect.fn("Messages.queueMany")(function*(draftIds: ReadonlyArray<DraftId>) {
+      const outcomes = yield* Effect.forEach(draftIds, (draftId) =>
+        queue(draftId, undefined).pipe(
+          Effect.map((message) => ({ _tag: "queued" as const, message })),
+          Effect.catchTags({
+            SendRefused: (refused) => Effect.succeed({ _tag: "refused" as const, refused: { draftId, reason: refused.reason, message: refused.message } }),
+            DraftNotFound: (missing) => Effect.succeed({ _tag: "refused" as const, refused: { draftId, reason: "not_found", message: missing.message } })
+          })
+        ))
+      return {
+        queued: outcomes.flatMap((o) => (o._tag === "queued" ? [o.message] : [])),
+        refused: outcomes.flatMap((o) => (o._tag === "refused" ? [o.refused] : []))
+      }
+    })
+
+    return { queue, queueMany, get, list } as const
   }),
   dependencies: [MessagesRepo.Default]
 }) {}

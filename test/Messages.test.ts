@@ -35,7 +35,9 @@ const seed = Effect.gen(function*() {
       ('bluesky', 'did:plc:carol', 'carol.bsky.social', 'Carol', true),
       ('bluesky', 'did:plc:nodms', 'nodms.bsky.social', 'Nobody', null),
       ('bluesky', 'did:plc:dave', 'dave.bsky.social', 'Dave', true),
-      ('mastodon', 'grace@hachyderm.io', 'grace@hachyderm.io', 'Grace', null)`
+      ('mastodon', 'grace@hachyderm.io', 'grace@hachyderm.io', 'Grace', null),
+      ('mastodon', 'linus@fosstodon.org', 'linus@fosstodon.org', 'Linus', null),
+      ('bluesky', 'did:plc:follow', 'follow.bsky.social', 'Only Followers', null)`
 })
 
 const App = Layer.unwrapEffect(
@@ -279,5 +281,38 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const refused = yield* send(second)
       expect(refused.status).toBe(409)
       expect(refused.body.reason).toBe("already_contacted")
+    }))
+
+  it.effect("Mastodon's 429 (X-RateLimit-Reset) makes the message wait without using an attempt; NotFollowedBySender fails with its code", () =>
+    Effect.gen(function*() {
+      const { mastodon } = yield* Channels
+      mastodon.faults.push({
+        status: 429,
+        headers: { "x-ratelimit-limit": "300", "x-ratelimit-remaining": "0", "x-ratelimit-reset": new Date(Date.now() + 1500).toISOString() },
+        body: { error: "Too many requests" }
+      })
+      const toot = yield* approved("linus@fosstodon.org", "mastodon_dm", "Hello Linus")
+      const dm = yield* approved("follow.bsky.social", "bluesky_dm", "Hello")
+      const [tootMessage, dmMessage] = yield* withSender(Effect.all([
+        Effect.flatMap(send(toot), (r) => settled(r.body.id)),
+        Effect.flatMap(send(dm), (r) => settled(r.body.id))
+      ]))
+      expect(tootMessage).toMatchObject({ status: "sent", attempts: 1 })
+      expect(dmMessage).toMatchObject({ status: "failed", errorCode: "NotFollowedBySender" })
+    }))
+
+  it.effect("bulk send: each draft queued or refused with its reason", () =>
+    Effect.gen(function*() {
+      const ok = yield* approved("person17", "webhook", "Hi 17")
+      const sql = yield* SqlClient.SqlClient
+      const notApproved = yield* approved("person18", "webhook", "Hi 18")
+      yield* sql`UPDATE social_drafts SET status = 'draft' WHERE id = ${notApproved}`.pipe(Effect.orDie)
+      const reply = yield* call("POST", "/api/social/messages/send", { body: { draftIds: [ok, notApproved, 99999] } })
+      expect(reply.status).toBe(202)
+      expect(reply.body.queued.map((m: { draftId: number }) => m.draftId)).toEqual([ok])
+      expect(reply.body.refused.map((r: { draftId: number; reason: string }) => [r.draftId, r.reason])).toEqual([
+        [notApproved, "not_approved"],
+        [99999, "not_found"]
+      ])
     }))
 })

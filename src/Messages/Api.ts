@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { DraftIdFromString, DraftNotFound } from "../Domain/Draft.js"
+import { DraftId, DraftIdFromString, DraftNotFound } from "../Domain/Draft.js"
 import { Message, MessageIdFromString, MessageNotFound, MessageStatus, SendRefused } from "../Domain/Message.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 
@@ -18,6 +18,15 @@ export class MessagesApi extends HttpApiGroup.make("messages")
         OpenApi.Description,
         "Queue the approved draft's message. Repeating the request (same Idempotency-Key, or the same draft) returns the same message."
       )
+  )
+  .add(
+    HttpApiEndpoint.post("sendMany", "/messages/send")
+      .setPayload(Schema.Struct({ draftIds: Schema.Array(DraftId).pipe(Schema.minItems(1), Schema.maxItems(500)) }))
+      .addSuccess(Schema.Struct({
+        queued: Schema.Array(Message),
+        refused: Schema.Array(Schema.Struct({ draftId: Schema.Int, reason: Schema.String, message: Schema.String }))
+      }).annotations({ identifier: "SendReport" }), { status: 202 })
+      .annotate(OpenApi.Description, "Queue several approved drafts; each is queued or refused with its reason, as the single send would.")
   )
   .add(
     HttpApiEndpoint.get("list", "/messages")

@@ -8,6 +8,7 @@ export const HttpMessagesLive = HttpApiBuilder.group(Api, "messages", (handlers)
     const messages = yield* Messages
     return handlers
       .handle("send", ({ headers, path }) => messages.queue(path.id, headers["idempotency-key"]))
+      .handle("sendMany", ({ payload }) => messages.queueMany(payload.draftIds))
       .handle("list", ({ urlParams }) => messages.list(urlParams))
       .handle("get", ({ path }) => messages.get(path.id))
   }))

@@ -96,6 +96,7 @@ export const fakeBlueskyPds = async (senderDid = "did:plc:sender") => {
 export const fakeMastodonStatuses = async (token: string) => {
   const statuses: Array<{ id: string; status: string; visibility: string; key: string | undefined }> = []
   const notifications: Array<{ id: string; type: string; created_at: string; account: { acct: string } }> = []
+  const faults: Array<{ status: number; headers: Record<string, string>; body: unknown }> = []
   const byKey = new Map<string, string>()
   const server = await listen((req, raw, res) => {
     if (req.headers.authorization !== `Bearer ${token}`) return reply(res, 401, { error: "The access token is invalid" })
@@ -104,6 +105,11 @@ export const fakeMastodonStatuses = async (token: string) => {
       return reply(res, 200, notifications.filter((n) => types.length === 0 || types.includes(n.type)))
     }
     if (req.method !== "POST" || req.url !== "/api/v1/statuses") return reply(res, 404, { error: "Record not found" })
+    const fault = faults.shift()
+    if (fault !== undefined) {
+      res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers })
+      return res.end(JSON.stringify(fault.body))
+    }
     const key = req.headers["idempotency-key"] as string | undefined
     const body = JSON.parse(raw) as { status: string; visibility: string }
     const existing = key !== undefined ? byKey.get(key) : undefined
@@ -114,7 +120,7 @@ export const fakeMastodonStatuses = async (token: string) => {
     }
     reply(res, 200, { id, uri: `https://social.example/users/sender/statuses/${id}`, visibility: body.visibility, content: `<p>${body.status}</p>` })
   })
-  return { ...server, statuses, notifications }
+  return { ...server, statuses, notifications, faults }
 }
 
 /** A receiver that verifies Standard Webhooks signatures and, like a careful one, ignores a repeated id. */
