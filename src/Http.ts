@@ -2,7 +2,6 @@ import {
   HttpApiBuilder,
   HttpApiSwagger,
   HttpApp,
-  HttpIncomingMessage,
   HttpServer,
   HttpServerError,
   HttpServerRequest,
@@ -59,10 +58,22 @@ const internalError = (cause: Cause.Cause<unknown>) =>
 const isSqlError = (error: unknown): error is SqlError.SqlError =>
   typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "SqlError"
 
-const tooLarge = (maxBodyBytes: number) => `Request body is larger than the limit of ${maxBodyBytes} bytes`
-
-const isTooLarge = (error: HttpServerError.RequestError) =>
-  /max|exceed|too large|limit/i.test(`${error.description ?? ""} ${String(error.cause)}`)
+/**
+ * Bodies are judged by their declared length before a byte is read. A body without one (chunked) is
+ * refused outright: the platform cuts such a stream off at the limit by destroying the connection,
+ * which would leave the client with no answer at all.
+ */
+const refuseBody = (request: HttpServerRequest.HttpServerRequest, maxBodyBytes: number) => {
+  const length = request.headers["content-length"]
+  if (length === undefined) {
+    return request.headers["transfer-encoding"] !== undefined
+      ? Option.some("Send the request body with a Content-Length header; chunked bodies are not accepted")
+      : Option.none()
+  }
+  return Number(length) > maxBodyBytes
+    ? Option.some(`Request body is larger than the limit of ${maxBodyBytes} bytes`)
+    : Option.none()
+}
 
 /**
  * The one place a failure that no endpoint declares becomes a response: unreadable input is a 400 that
@@ -72,12 +83,10 @@ const isTooLarge = (error: HttpServerError.RequestError) =>
 const SettleFailures = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes }) =>
   HttpApiBuilder.middleware(Api, (app) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-      Number(request.headers["content-length"] ?? 0) > maxBodyBytes
-        ? Effect.succeed(json(new BadRequest({ message: tooLarge(maxBodyBytes) }), 400))
-        : app
-    ).pipe(
-      // A body without a declared length is cut off at the limit while it streams in.
-      HttpIncomingMessage.withMaxBodySize(Option.some(maxBodyBytes)),
+      Option.match(refuseBody(request, maxBodyBytes), {
+        onNone: () => app,
+        onSome: (message) => Effect.succeed(json(new BadRequest({ message }), 400))
+      })).pipe(
       Effect.catchAllCause((cause) => {
         if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
         const failure = Cause.failureOption(cause)
@@ -90,11 +99,7 @@ const SettleFailures = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes 
         // A database failure that escaped as a defect is still a database failure: 503, not 500.
         if (isSqlError(error)) return mapSqlError(error).pipe(Effect.catchAllDefect(() => internalError(cause)))
         if (HttpServerError.isServerError(error) && error._tag === "RequestError") {
-          const message = isTooLarge(error)
-            ? tooLarge(maxBodyBytes)
-            : error.reason === "Decode"
-            ? "Request body is not valid JSON"
-            : "Request could not be read"
+          const message = error.reason === "Decode" ? "Request body is not valid JSON" : "Request could not be read"
           return Effect.succeed(json(new BadRequest({ message }), 400))
         }
         return internalError(cause)

@@ -1,7 +1,7 @@
-import type { HttpClient } from "@effect/platform"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { assert, expect, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Stream } from "effect"
 import { call } from "./App.js"
 
 const SeededProfiles = 130
@@ -94,6 +94,21 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
         }
         expect(yield* count("social_discovery_jobs")).toBe(before)
       }))
+
+    it.effect("a chunked request body (no Content-Length) gets a 400 that says so, not a dropped connection", () =>
+      Effect.gen(function*() {
+        const client = yield* HttpClient.HttpClient
+        const before = yield* count("social_discovery_jobs")
+        const body = new TextEncoder().encode(JSON.stringify({ platform: "bluesky", filters: { query: "chunked" } }))
+        const response = yield* client.execute(
+          HttpClientRequest.post("/api/social/discover").pipe(
+            HttpClientRequest.bodyStream(Stream.make(body), { contentType: "application/json" })
+          )
+        )
+        expect(response.status).toBe(400)
+        expect((yield* response.json) as unknown).toMatchObject({ _tag: "BadRequest", message: expect.stringContaining("Content-Length") })
+        expect(yield* count("social_discovery_jobs")).toBe(before)
+      }).pipe(Effect.scoped, Effect.orDie))
 
     it.effect("discover: LinkedIn is a 422 that points to import, and nothing is written", () =>
       Effect.gen(function*() {
