@@ -1,6 +1,6 @@
 import { Effect, Option } from "effect"
 import { AppConfig } from "./Config.js"
-import { type DiscoverRequest, type DiscoveryJobId, DiscoveryJobNotFound } from "./Domain/DiscoveryJob.js"
+import { type DiscoverRequest, DiscoveryJobFinished, type DiscoveryJobId, DiscoveryJobNotFound } from "./Domain/DiscoveryJob.js"
 import { Unprocessable } from "./Domain/Server.js"
 import { DiscoveryRepo } from "./Discovery/Repo.js"
 
@@ -34,7 +34,16 @@ export class Discovery extends Effect.Service<Discovery>()("Discovery", {
       })
     })
 
-    return { start, get } as const
+    const cancel = Effect.fn("Discovery.cancel")(function*(id: DiscoveryJobId) {
+      if (!(yield* repo.cancel(id))) {
+        const job = yield* get(id)
+        return yield* new DiscoveryJobFinished({ id, status: job.status, message: `Job ${id} is already ${job.status}` })
+      }
+      yield* Effect.logInfo(`Discovery job ${id} cancelled`)
+      return yield* get(id)
+    })
+
+    return { start, get, cancel } as const
   }),
   dependencies: [DiscoveryRepo.Default]
 }) {}

@@ -266,4 +266,30 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       expect(waiting.status).toBe("rate_limited")
       expect(Date.parse(waiting.nextRunAt) - Date.now()).toBeGreaterThan(30_000)
     }))
+
+  it.effect("a running job can be cancelled: the worker stops at its next write, what it saved stays", () =>
+    Effect.gen(function*() {
+      const { bluesky } = yield* Platforms
+      bluesky.slow("/xrpc/app.bsky.actor.searchActors", 400)
+      const id = yield* start({ platform: "bluesky", filters: { query: "cancelme", limit: 250 } })
+      for (let i = 0; i < 200; i++) {
+        const job: Reply = yield* call("GET", `/api/social/discover/${id}`)
+        if (job.body.pagesFetched >= 1) break
+        yield* Effect.sleep("20 millis")
+      }
+      const cancelled = yield* call("POST", `/api/social/discover/${id}/cancel`)
+      expect(cancelled.status).toBe(200)
+      expect(cancelled.body.status).toBe("cancelled")
+      yield* Effect.sleep("1200 millis")
+      bluesky.slow("/xrpc/app.bsky.actor.searchActors", 0)
+      const after: Reply = yield* call("GET", `/api/social/discover/${id}`)
+      expect(after.body.status).toBe("cancelled")
+      expect(after.body.pagesFetched).toBe(cancelled.body.pagesFetched)
+      const [stored] = yield* rows((sql) =>
+        sql<{ n: number }>`SELECT count(*)::int AS n FROM social_profiles WHERE last_discovery_job_id = ${id}`)
+      expect(stored!.n).toBe(after.body.profilesFound)
+      const again = yield* call("POST", `/api/social/discover/${id}/cancel`)
+      expect(again.status).toBe(409)
+      expect(again.body).toMatchObject({ _tag: "DiscoveryJobFinished", status: "cancelled" })
+    }))
 })

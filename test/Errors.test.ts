@@ -6,7 +6,7 @@ import pg from "pg"
 import { AppConfig } from "../src/Config.js"
 import { Discovery } from "../src/Discovery.js"
 import { DatabaseUnavailable, SocialTables, TablesMissing } from "../src/Domain/Database.js"
-import { DiscoveryJobNotFound } from "../src/Domain/DiscoveryJob.js"
+import { DiscoveryJobFinished, DiscoveryJobNotFound } from "../src/Domain/DiscoveryJob.js"
 import { ProfileNotFound } from "../src/Domain/Profile.js"
 import { DraftConflict, DraftInvalid, DraftNotFound } from "../src/Domain/Draft.js"
 import { ImportRejected } from "../src/Domain/Import.js"
@@ -40,7 +40,8 @@ const statusOf = {
   DraftInvalid: 422,
   SuppressionNotFound: 404,
   MessageNotFound: 404,
-  SendRefused: 409
+  SendRefused: 409,
+  DiscoveryJobFinished: 409
 } as const
 
 const DeclaredError = Schema.Union(
@@ -59,7 +60,8 @@ const DeclaredError = Schema.Union(
   DraftInvalid,
   SuppressionNotFound,
   MessageNotFound,
-  SendRefused
+  SendRefused,
+  DiscoveryJobFinished
 )
 type DeclaredError = typeof DeclaredError.Type
 

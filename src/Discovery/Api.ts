@@ -1,6 +1,12 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { DiscoverRequest, DiscoveryJob, DiscoveryJobIdFromString, DiscoveryJobNotFound } from "../Domain/DiscoveryJob.js"
+import {
+  DiscoverRequest,
+  DiscoveryJob,
+  DiscoveryJobFinished,
+  DiscoveryJobIdFromString,
+  DiscoveryJobNotFound
+} from "../Domain/DiscoveryJob.js"
 import { Unprocessable } from "../Domain/Server.js"
 
 export class DiscoveryApi extends HttpApiGroup.make("discovery")
@@ -16,6 +22,14 @@ export class DiscoveryApi extends HttpApiGroup.make("discovery")
       .setPath(Schema.Struct({ id: DiscoveryJobIdFromString }))
       .addSuccess(DiscoveryJob)
       .addError(DiscoveryJobNotFound)
+  )
+  .add(
+    HttpApiEndpoint.post("cancel", "/discover/:id/cancel")
+      .setPath(Schema.Struct({ id: DiscoveryJobIdFromString }))
+      .addSuccess(DiscoveryJob)
+      .addError(DiscoveryJobNotFound)
+      .addError(DiscoveryJobFinished)
+      .annotate(OpenApi.Description, "Stop a job that has not finished; profiles it already saved stay.")
   )
   .annotate(OpenApi.Title, "Discovery")
 {}

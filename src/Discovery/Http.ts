@@ -9,4 +9,5 @@ export const HttpDiscoveryLive = HttpApiBuilder.group(Api, "discovery", (handler
     return handlers
       .handle("start", ({ payload }) => discovery.start(payload))
       .handle("get", ({ path }) => discovery.get(path.id))
+      .handle("cancel", ({ path }) => discovery.cancel(path.id))
   }))

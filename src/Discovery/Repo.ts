@@ -161,8 +161,19 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
       return yield* settle(id, owner, sql`status = 'queued', next_run_at = NULL, attempts = greatest(attempts - 1, 0)`)
     })
 
+    /**
+     * Stops a job that has not finished. A worker running it finds out at its next write (the job is no
+     * longer `running`) and stops; what it saved so far stays.
+     */
+    const cancel = Effect.fn("Discovery/Repo.cancel")(function*(id: DiscoveryJobId) {
+      return yield* changed(sql`UPDATE social_discovery_jobs SET status = 'cancelled', finished_at = now(), next_run_at = NULL,
+          lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE id = ${id} AND status IN ('queued', 'running', 'rate_limited') RETURNING id`)
+    })
+
     return {
       insert,
+      cancel,
       findById,
       claim,
       renew,

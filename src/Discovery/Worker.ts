@@ -126,7 +126,7 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
       const error = outcome.left
       switch (error._tag) {
         case "LeaseLost":
-          return yield* Effect.logWarning(`Discovery job ${job.id}: lease taken over by another worker; stopped`)
+          return yield* Effect.logWarning(`Discovery job ${job.id}: no longer ours (cancelled, or taken over after its lease); stopped`)
         case "ProviderRateLimited":
         case "ProviderRejected":
         case "ProviderUnavailable":

@@ -102,3 +102,10 @@ export class DiscoveryJobNotFound extends Schema.TaggedError<DiscoveryJobNotFoun
   static readonly of = (id: DiscoveryJobId) =>
     new DiscoveryJobNotFound({ id, message: `No discovery job with id ${id}` })
 }
+
+/** The job has already finished: it cannot be cancelled. */
+export class DiscoveryJobFinished extends Schema.TaggedError<DiscoveryJobFinished>()(
+  "DiscoveryJobFinished",
+  { id: DiscoveryJobId, status: DiscoveryJobStatus, message: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}
