@@ -49,7 +49,7 @@ const App = Layer.unwrapEffect(
       SEND_RETRY_BASE: "100 millis",
       SEND_MIN_SPACING: "0 millis",
       SEND_SPACING_JITTER: "0 millis",
-      SEND_CAP_WEBHOOK: "5",
+      SEND_CAP_WEBHOOK: "6",
       BLUESKY_PDS_URL: fakes.pds.url,
       BLUESKY_IDENTIFIER: "sender.test",
       BLUESKY_APP_PASSWORD: "app-password",
@@ -58,7 +58,8 @@ const App = Layer.unwrapEffect(
       MASTODON_ACCESS_TOKEN: "mastodon-token",
       WEBHOOK_URL: `${fakes.hook.url}/hooks/outreach`,
       WEBHOOK_SECRET: secret,
-      REPLY_CHECK_INTERVAL: "100 millis"
+      REPLY_CHECK_INTERVAL: "100 millis",
+      SEND_REQUEST_TIMEOUT: "700 millis"
     }))
 ).pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context))), Layer.provideMerge(ChannelsLive))
 
@@ -119,6 +120,17 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const draft = yield* approved("person7", "webhook", "Hi 7")
       const message = yield* withSender(Effect.flatMap(send(draft), (r) => settled(r.body.id)))
       expect(message).toMatchObject({ status: "sent", attempts: 3 })
+      expect(hook.deliveries.filter((d) => d.payload.data.messageId === message.id)).toHaveLength(1)
+    }))
+
+  it.effect("a receiver that does not answer in time is tried again with the same webhook-id", () =>
+    Effect.gen(function*() {
+      const { hook } = yield* Channels
+      hook.delayNext(1500)
+      const draft = yield* approved("person8", "webhook", "Hi 8")
+      const message = yield* withSender(Effect.flatMap(send(draft), (r) => settled(r.body.id)))
+      expect(message).toMatchObject({ status: "sent", attempts: 2 })
+      yield* Effect.sleep("1000 millis")
       expect(hook.deliveries.filter((d) => d.payload.data.messageId === message.id)).toHaveLength(1)
     }))
 
@@ -221,7 +233,7 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const sql = yield* SqlClient.SqlClient
       const [sentSoFar] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM social_messages
         WHERE channel = 'webhook' AND status IN ('sent', 'sending')`.pipe(Effect.orDie)
-      const room = Math.max(0, 5 - sentSoFar!.n)
+      const room = Math.max(0, 6 - sentSoFar!.n)
       expect(room).toBeGreaterThan(0)
       expect(room).toBeLessThan(4)
       const drafts = yield* Effect.all([10, 11, 12, 13].map((n) => approved(`person${n}`, "webhook", `Hi ${n}`)))

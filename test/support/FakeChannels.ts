@@ -129,7 +129,16 @@ export const webhookReceiver = async (secret: string) => {
   const deliveries: Array<{ id: string; payload: any }> = []
   const rejected: Array<string> = []
   let failNext = 0
+  let delayNext = 0
   const server = await listen((req, raw, res) => {
+    if (delayNext > 0) {
+      const ms = delayNext
+      delayNext = 0
+      return void setTimeout(() => receive(req, raw, res), ms)
+    }
+    receive(req, raw, res)
+  })
+  function receive(req: IncomingMessage, raw: string, res: ServerResponse) {
     const id = req.headers["webhook-id"] as string
     const timestamp = req.headers["webhook-timestamp"] as string
     const signatures = String(req.headers["webhook-signature"] ?? "").split(" ")
@@ -146,6 +155,12 @@ export const webhookReceiver = async (secret: string) => {
     if (!deliveries.some((d) => d.id === id)) deliveries.push({ id, payload: JSON.parse(raw) })
     res.writeHead(204)
     res.end()
-  })
-  return { ...server, deliveries, rejected, failNext: (n: number) => void (failNext = n) }
+  }
+  return {
+    ...server,
+    deliveries,
+    rejected,
+    failNext: (n: number) => void (failNext = n),
+    delayNext: (ms: number) => void (delayNext = ms)
+  }
 }
