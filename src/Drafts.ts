@@ -88,6 +88,7 @@ export class Drafts extends Effect.Service<Drafts>()("Drafts", {
         platform: request.filter?.platform,
         status: request.filter?.status,
         search: request.filter?.q?.trim() || undefined,
+        eligibleOnly: request.filter !== undefined,
         limit: MaxDraftsPerRequest
       })
       const skipped: Array<Skipped> = []

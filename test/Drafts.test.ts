@@ -145,4 +145,12 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const notCsv = yield* call("POST", "/api/social/suppressions/import", { body: { csv: "name,email\na,b\n" } })
       expect(notCsv.status).toBe(400)
     }))
+
+  it.effect("by filter, a repeated request moves on: people who already have an open draft are left out, not re-reported", () =>
+    Effect.gen(function*() {
+      const first = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi {{handle}}", filter: { platform: "mastodon" } } })
+      const again = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi {{handle}}", filter: { platform: "mastodon" } } })
+      expect(first.body.created.length).toBeGreaterThan(0)
+      expect(again.body).toEqual({ created: [], skipped: [] })
+    }))
 })

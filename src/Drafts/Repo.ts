@@ -32,6 +32,7 @@ export interface CandidateQuery {
   readonly platform?: Platform | undefined
   readonly status?: ProfileStatus | undefined
   readonly search?: string | undefined
+  readonly eligibleOnly?: boolean | undefined
   readonly limit: number
 }
 
@@ -56,16 +57,24 @@ export class DraftsRepo extends Effect.Service<DraftsRepo>()("Drafts/Repo", {
           ? sql`(p.handle ILIKE ${likePattern(query.search)} OR p.display_name ILIKE ${likePattern(query.search)})`
           : undefined
       ].filter((condition) => condition !== undefined)
+      // By filter, people who can never get a draft here are left out, so a campaign of many requests moves on
+      // to new people instead of meeting the same first ineligible ones again.
+      const eligible = query.eligibleOnly
+        ? sql`WHERE NOT c.suppressed AND NOT c.contacted AND c.open_draft_id IS NULL
+            AND c.status NOT IN ('opted_out', 'contacted', 'replied')`
+        : sql``
       const rows = yield* sql`
-        SELECT p.id, p.platform, p.handle, p.external_id, p.display_name, p.bio, p.location, p.url, p.accepts_dms, p.status,
-          (p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
-            WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle))) AS suppressed,
-          (p.replied_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_messages m WHERE m.profile_id = p.id)) AS contacted,
-          (SELECT d.id FROM social_drafts d WHERE d.profile_id = p.id AND d.channel = ${query.channel}
-            AND d.status IN ('draft', 'approved') ORDER BY d.id LIMIT 1) AS open_draft_id
-        FROM social_profiles p
-        ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``}
-        ORDER BY p.id LIMIT ${query.limit}`.pipe(Effect.catchTag("SqlError", mapSqlError))
+        SELECT * FROM (
+          SELECT p.id, p.platform, p.handle, p.external_id, p.display_name, p.bio, p.location, p.url, p.accepts_dms, p.status,
+            (p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
+              WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle))) AS suppressed,
+            (p.replied_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_messages m WHERE m.profile_id = p.id)) AS contacted,
+            (SELECT d.id FROM social_drafts d WHERE d.profile_id = p.id AND d.channel = ${query.channel}
+              AND d.status IN ('draft', 'approved') ORDER BY d.id LIMIT 1) AS open_draft_id
+          FROM social_profiles p
+          ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``}
+        ) c ${eligible}
+        ORDER BY c.id LIMIT ${query.limit}`.pipe(Effect.catchTag("SqlError", mapSqlError))
       return yield* Schema.decodeUnknown(Schema.Array(Candidate))(rows).pipe(Effect.orDie)
     })
 
