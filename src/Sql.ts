@@ -49,6 +49,10 @@ const isPermanentConnectError = (error: SqlError.SqlError): boolean => {
 /** `%text%` for ILIKE, with the text's own `%`, `_` and `\` matched literally. */
 export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 
+/** SQL true when the person of profile row `p` is on the suppression list, by handle or by stable id. */
+export const suppressedSql = `EXISTS (SELECT 1 FROM social_suppressions s WHERE s.platform = p.platform
+  AND (lower(s.handle) = lower(p.handle) OR s.external_id = p.external_id))`
+
 /** Our tables that do not exist in the current schema right now. */
 export const missingTables = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient

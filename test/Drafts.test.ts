@@ -153,4 +153,20 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       expect(first.body.created.length).toBeGreaterThan(0)
       expect(again.body).toEqual({ created: [], skipped: [] })
     }))
+
+  it.effect("an opted-out Bluesky person stays suppressed after changing handle (matched by DID)", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle, display_name, accepts_dms)
+        VALUES ('bluesky', 'did:plc:mover', 'old-name.bsky.social', 'Mover', true)`.pipe(Effect.orDie)
+      const id = yield* idOf("old-name.bsky.social")
+      yield* call("POST", `/api/social/profiles/${id}/opt-out`, { body: {} })
+      // A re-created profile under the new handle (say, imported again) keeps the DID.
+      yield* sql`DELETE FROM social_profiles WHERE id = ${id}`.pipe(Effect.orDie)
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle, display_name, accepts_dms)
+        VALUES ('bluesky', 'did:plc:mover', 'new-name.bsky.social', 'Mover', true)`.pipe(Effect.orDie)
+      const renamed = yield* idOf("new-name.bsky.social")
+      const reply = yield* call("POST", "/api/social/drafts", { body: { channel: "bluesky_dm", template: "Hi", profileIds: [renamed] } })
+      expect(reply.body.skipped).toEqual([{ profileId: renamed, reason: "opted_out", detail: expect.any(String) }])
+    }))
 })

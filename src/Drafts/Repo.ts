@@ -3,7 +3,7 @@ import { Effect, Schema } from "effect"
 import { Channel, Draft, DraftId, DraftStatus } from "../Domain/Draft.js"
 import { Platform } from "../Domain/Platform.js"
 import { ProfileId, ProfileStatus } from "../Domain/Profile.js"
-import { likePattern, mapSqlError } from "../Sql.js"
+import { likePattern, mapSqlError, suppressedSql } from "../Sql.js"
 
 const columns = `id, profile_id, channel, template, body, status, approved_by, approved_at, rejected_reason,
   created_at, updated_at`
@@ -66,8 +66,7 @@ export class DraftsRepo extends Effect.Service<DraftsRepo>()("Drafts/Repo", {
       const rows = yield* sql`
         SELECT * FROM (
           SELECT p.id, p.platform, p.handle, p.external_id, p.display_name, p.bio, p.location, p.url, p.accepts_dms, p.status,
-            (p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
-              WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle))) AS suppressed,
+            (p.opted_out_at IS NOT NULL OR ${sql.literal(suppressedSql)}) AS suppressed,
             (p.replied_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_messages m WHERE m.profile_id = p.id)) AS contacted,
             (SELECT d.id FROM social_drafts d WHERE d.profile_id = p.id AND d.channel = ${query.channel}
               AND d.status IN ('draft', 'approved') ORDER BY d.id LIMIT 1) AS open_draft_id

@@ -4,7 +4,7 @@ import type { DatabaseUnavailable, TablesMissing } from "../Domain/Database.js"
 import { Channel, type DraftId } from "../Domain/Draft.js"
 import { Message, type MessageId, SendRefused } from "../Domain/Message.js"
 import { Platform } from "../Domain/Platform.js"
-import { mapSqlError } from "../Sql.js"
+import { mapSqlError, suppressedSql } from "../Sql.js"
 
 const columns = `m.id, m.draft_id, m.profile_id, m.channel, m.recipient, m.body, m.status, m.attempts,
   m.provider_message_id, m.error_code, m.error_detail, m.next_attempt_at, m.queued_at, m.sent_at`
@@ -40,8 +40,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
     const sql = yield* SqlClient.SqlClient
     const decodeMessages = Schema.decodeUnknown(Schema.Array(Message))
     // Why the person of profile `p` must not get a message now, or NULL: one definition for every check.
-    const blockedReason = sql.literal(`CASE WHEN p.opted_out_at IS NOT NULL OR EXISTS (SELECT 1 FROM social_suppressions s
-        WHERE s.platform = p.platform AND lower(s.handle) = lower(p.handle)) THEN 'opted_out'
+    const blockedReason = sql.literal(`CASE WHEN p.opted_out_at IS NOT NULL OR ${suppressedSql} THEN 'opted_out'
       WHEN p.replied_at IS NOT NULL OR p.status = 'replied' THEN 'replied' END`)
     const db = <A, E, R>(
       effect: Effect.Effect<A, E, R>

@@ -112,13 +112,14 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
      */
     const optOut = Effect.fn("Profiles/Repo.optOut")(function*(id: ProfileId, reason: string | null) {
       return yield* sql.withTransaction(Effect.gen(function*() {
-        const [profile] = yield* sql<{ platform: string; handle: string }>`
+        const [profile] = yield* sql<{ platform: string; handle: string; externalId: string }>`
           UPDATE social_profiles SET status = 'opted_out', opted_out_at = coalesce(opted_out_at, now()), updated_at = now()
-          WHERE id = ${id} RETURNING platform, handle`
+          WHERE id = ${id} RETURNING platform, handle, external_id`
         if (profile === undefined) return false
-        yield* sql`INSERT INTO social_suppressions (platform, handle, reason)
-          VALUES (${profile.platform}, ${profile.handle}, ${reason})
-          ON CONFLICT (platform, lower(handle)) DO UPDATE SET reason = coalesce(EXCLUDED.reason, social_suppressions.reason)`
+        yield* sql`INSERT INTO social_suppressions (platform, handle, external_id, reason)
+          VALUES (${profile.platform}, ${profile.handle}, ${profile.externalId}, ${reason})
+          ON CONFLICT (platform, lower(handle)) DO UPDATE SET reason = coalesce(EXCLUDED.reason, social_suppressions.reason),
+            external_id = coalesce(EXCLUDED.external_id, social_suppressions.external_id)`
         yield* sql`UPDATE social_drafts SET status = 'rejected', rejected_reason = 'The person opted out', updated_at = now()
           WHERE profile_id = ${id} AND status IN ('draft', 'approved')`
         yield* sql`UPDATE social_messages SET status = 'failed', error_code = 'opted_out',

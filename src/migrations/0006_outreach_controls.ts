@@ -10,6 +10,8 @@ export default Effect.gen(function*() {
       platform text NOT NULL CONSTRAINT social_suppressions_platform_check
         CHECK (platform IN ('bluesky', 'mastodon', 'github', 'linkedin')),
       handle text NOT NULL CHECK (length(handle) > 0),
+      -- The platform's stable id when known (a Bluesky DID survives a change of handle).
+      external_id text,
       reason text,
       created_at timestamptz NOT NULL DEFAULT now()
     )`
