@@ -17,9 +17,9 @@ import { type ClaimedJob, DiscoveryRepo } from "./Repo.js"
 
 class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly id: DiscoveryJobId }> {}
 
-// Exponential with ±50% jitter, so jobs that failed together do not retry together; capped at 10 minutes.
+// Exponential with ±50% jitter, so jobs that failed together do not retry together; at most 10 minutes.
 const backoff = (base: Duration.Duration, attempt: number) =>
-  Math.min(Duration.toMillis(base) * 2 ** Math.max(0, attempt - 1), 600_000) * (0.5 + Math.random())
+  Math.min(Duration.toMillis(base) * 2 ** Math.max(0, attempt - 1) * (0.5 + Math.random()), 600_000)
 
 /**
  * Runs discovery jobs inside each instance: `DISCOVERY_WORKERS` loops claim jobs with

@@ -13,7 +13,7 @@ import { makeSenders, SendFailed } from "./Senders.js"
 const channels: ReadonlyArray<Channel> = ["bluesky_dm", "mastodon_dm", "webhook"]
 
 const backoff = (base: Duration.Duration, attempt: number) =>
-  Math.min(Duration.toMillis(base) * 2 ** Math.max(0, attempt - 1), 1_800_000) * (0.5 + Math.random())
+  Math.min(Duration.toMillis(base) * 2 ** Math.max(0, attempt - 1) * (0.5 + Math.random()), 2_700_000)
 
 /**
  * Delivers queued messages: claims one at a time per channel, within the channel's daily cap and minimum

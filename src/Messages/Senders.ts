@@ -100,8 +100,16 @@ export const makeSenders = Effect.gen(function*() {
           if (ownCredentials({ status: response.status })) {
             return yield* new SendFailed({ code: "sender_auth", detail: `webhook answered ${response.status}`, retryable: true })
           }
-          const retryable = response.status === 429 || response.status >= 500
-          return yield* new SendFailed({ code: `http_${response.status}`, detail: `webhook answered ${response.status}`, retryable })
+          if (response.status === 429) {
+            const seconds = Number(response.headers["retry-after"] ?? 60)
+            const retryAt = new Date(Date.now() + (Number.isFinite(seconds) ? Math.max(1, seconds) : 60) * 1000)
+            return yield* new SendFailed({ code: "rate_limited", detail: "webhook answered 429", retryable: true, retryAt })
+          }
+          return yield* new SendFailed({
+            code: `http_${response.status}`,
+            detail: `webhook answered ${response.status}`,
+            retryable: response.status >= 500
+          })
         }).pipe(Effect.scoped)
     }
     : undefined
