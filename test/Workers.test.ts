@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest"
 import { adminUrl, createDatabase, dropDatabase, query } from "./support/Database.js"
+import { webhookReceiver } from "./support/FakeChannels.js"
 import { fakeBluesky } from "./support/FakePlatforms.js"
 import { freePort, migrate, start, waitFor } from "./support/Process.js"
 import { makeProxy } from "./support/Proxy.js"
@@ -104,4 +105,36 @@ describe("Discovery workers in several service processes on one database", () =>
     const [job] = await jobStates(db.url)
     expect(job).toMatchObject({ status: "queued", attempts: 0 })
   }, 60_000)
+
+  it("the daily cap holds across two service processes sending on one database", async () => {
+    const secret = `whsec_${Buffer.from("two instances share one cap").toString("base64")}`
+    const hook = await webhookReceiver(secret)
+    cleanups.push(() => hook.close())
+    const { db, fake } = await setup(1)
+    await query(db.url, `INSERT INTO social_profiles (platform, external_id, handle)
+      SELECT 'github', 'cap' || n, 'cap' || n FROM generate_series(1, 6) AS n`)
+    await query(db.url, `INSERT INTO social_drafts (profile_id, channel, body, status, approved_at)
+      SELECT id, 'webhook', 'Hello ' || handle, 'approved', now() FROM social_profiles`)
+    await query(db.url, `INSERT INTO social_messages (draft_id, profile_id, channel, body, recipient)
+      SELECT id, profile_id, channel, body, 'x' FROM social_drafts`)
+    const env = {
+      DISCOVERY_WORKERS: "0",
+      SENDER_WORKERS: "2",
+      SENDER_POLL_INTERVAL: "50 millis",
+      SEND_MIN_SPACING: "0 millis",
+      SEND_SPACING_JITTER: "0 millis",
+      SEND_CAP_WEBHOOK: "3",
+      WEBHOOK_URL: `${hook.url}/in`,
+      WEBHOOK_SECRET: secret
+    }
+    await Promise.all([instance(db.url, fake.url, env), instance(db.url, fake.url, env)])
+    await waitFor(async () => hook.deliveries.length >= 3, 60_000, "three deliveries")
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const statuses = await query<{ status: string; n: number }>(
+      db.url,
+      "SELECT status, count(*)::int AS n FROM social_messages GROUP BY status ORDER BY status"
+    )
+    expect(statuses).toEqual([{ status: "queued", n: 3 }, { status: "sent", n: 3 }])
+    expect(hook.deliveries).toHaveLength(3)
+  }, 90_000)
 })
