@@ -1,4 +1,4 @@
-import { Effect, Either, Option, Schema } from "effect"
+import { Effect, Either, Option } from "effect"
 import { toPage } from "./Domain/Page.js"
 import {
   type Channel,
@@ -6,24 +6,14 @@ import {
   type DraftId,
   DraftInvalid,
   DraftNotFound,
-  type DraftStatus
+  type DraftStatus,
+  type SkipReason
 } from "./Domain/Draft.js"
 import type { Platform } from "./Domain/Platform.js"
 import type { ProfileId, ProfileStatus } from "./Domain/Profile.js"
 import { type Candidate, DraftsRepo } from "./Drafts/Repo.js"
 import { checkLength, describeProblem, render } from "./Drafts/Template.js"
 
-export const SkipReason = Schema.Literal(
-  "not_found",
-  "opted_out",
-  "already_contacted",
-  "channel_unavailable",
-  "missing_variable",
-  "unknown_variable",
-  "too_long",
-  "draft_exists"
-)
-export type SkipReason = typeof SkipReason.Type
 
 export interface Skipped {
   readonly profileId: number

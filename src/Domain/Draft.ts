@@ -13,6 +13,19 @@ export type Channel = typeof Channel.Type
 export const DraftStatus = Schema.Literal("draft", "approved", "rejected", "sent")
 export type DraftStatus = typeof DraftStatus.Type
 
+/** Why a profile got no draft. */
+export const SkipReason = Schema.Literal(
+  "not_found",
+  "opted_out",
+  "already_contacted",
+  "channel_unavailable",
+  "missing_variable",
+  "unknown_variable",
+  "too_long",
+  "draft_exists"
+)
+export type SkipReason = typeof SkipReason.Type
+
 export const Draft = Schema.Struct({
   id: DraftId,
   profileId: ProfileId,

@@ -1,10 +1,19 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { Channel, Draft, DraftConflict, DraftIdFromString, DraftInvalid, DraftNotFound, DraftStatus } from "../Domain/Draft.js"
+import {
+  Channel,
+  Draft,
+  DraftConflict,
+  DraftIdFromString,
+  DraftInvalid,
+  DraftNotFound,
+  DraftStatus,
+  SkipReason
+} from "../Domain/Draft.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
 import { ProfileId, ProfileIdFromString, ProfileStatus } from "../Domain/Profile.js"
-import { MaxDraftsPerRequest, SkipReason } from "../Drafts.js"
+import { MaxDraftsPerRequest } from "../Drafts.js"
 
 const strict = { parseOptions: { onExcessProperty: "error" } } as const
 

@@ -3,7 +3,7 @@ import { Data, Effect, Option, Redacted, Schema } from "effect"
 import { createHmac } from "node:crypto"
 import { AppConfig } from "../Config.js"
 import type { Channel } from "../Domain/Draft.js"
-import { fetchJson, type ProviderError } from "../Discovery/Provider.js"
+import { fetchJson, type ProviderError } from "../PlatformClient.js"
 import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
 
 /** A delivery that did not happen: retried later when `retryable`, otherwise the message fails with `code`. */

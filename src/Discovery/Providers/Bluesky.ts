@@ -3,7 +3,8 @@ import { Effect, Schema } from "effect"
 import { AppConfig } from "../../Config.js"
 import { BlueskyFilters } from "../../Domain/DiscoveryJob.js"
 import type { ProfileInput } from "../../Domain/Profile.js"
-import { fetchJson, type PageState, type Provider, ProviderRejected } from "../Provider.js"
+import { fetchJson, ProviderRejected } from "../../PlatformClient.js"
+import type { PageState, Provider } from "../Provider.js"
 
 const ProfileView = Schema.Struct({
   did: Schema.String,

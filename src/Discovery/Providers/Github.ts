@@ -3,7 +3,8 @@ import { Effect, Option, Redacted, Schema } from "effect"
 import { AppConfig } from "../../Config.js"
 import { DefaultDiscoveryLimit, GithubFilters } from "../../Domain/DiscoveryJob.js"
 import type { ProfileInput } from "../../Domain/Profile.js"
-import { fetchJson, type Provider, ProviderRejected } from "../Provider.js"
+import { fetchJson, ProviderRejected } from "../../PlatformClient.js"
+import type { Provider } from "../Provider.js"
 
 const SearchUsers = Schema.Struct({
   total_count: Schema.Number,
