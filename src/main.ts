@@ -4,7 +4,7 @@ import { DiscoveryWorker } from "./Discovery/Worker.js"
 import { HttpLive, ServerLive } from "./Http.js"
 import { LoggingLive } from "./Logging.js"
 import { MessageSender } from "./Messages/Sender.js"
-import { DatabaseLive } from "./Migrations.js"
+import { DatabaseLive } from "./Sql/Migrator.js"
 import { runMain } from "./Runtime.js"
 
 Layer.mergeAll(HttpLive.pipe(Layer.provide(ServerLive)), DiscoveryWorker.Default, MessageSender.Default).pipe(

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { AppConfig } from "../src/Config.js"
-import { DatabaseLive } from "../src/Migrations.js"
+import { DatabaseLive } from "../src/Sql/Migrator.js"
 import { migrationNames } from "./support/Database.js"
 
 const embedded = (dataDir: string) =>

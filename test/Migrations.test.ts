@@ -4,7 +4,7 @@ import { Effect, Exit, Layer, type Scope } from "effect"
 import pg from "pg"
 import { AppConfig } from "../src/Config.js"
 import { SocialTables } from "../src/Domain/Database.js"
-import { MigratedDatabase, MigrationLoader, Migrations, migrationsDirectory, fromDirectory } from "../src/Migrations.js"
+import { MigratedDatabase, MigrationLoader, Migrations, migrationsDirectory, fromDirectory } from "../src/Sql/Migrator.js"
 import { SqlLive } from "../src/Sql.js"
 import { freshDatabase, migrationNames, query, tableNames } from "./support/Database.js"
 

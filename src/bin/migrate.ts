@@ -1,7 +1,7 @@
 import { Console, Effect, Layer } from "effect"
 import { AppConfig } from "../Config.js"
 import { LoggingLive } from "../Logging.js"
-import { label, Migrations } from "../Migrations.js"
+import { label, Migrations } from "../Sql/Migrator.js"
 import { runMain } from "../Runtime.js"
 import { SqlLive } from "../Sql.js"
 

@@ -6,7 +6,7 @@ import { DiscoveryWorker } from "../../src/Discovery/Worker.js"
 import { HttpLive } from "../../src/Http.js"
 import { MessageSender } from "../../src/Messages/Sender.js"
 import { LoggingLive } from "../../src/Logging.js"
-import { DatabaseLive } from "../../src/Migrations.js"
+import { DatabaseLive } from "../../src/Sql/Migrator.js"
 import { freshDatabase } from "./Database.js"
 
 /**

@@ -4,22 +4,22 @@ import { readdir } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import pg from "pg"
-import { AppConfig } from "./Config.js"
-import { TablesMissing } from "./Domain/Database.js"
+import { AppConfig } from "../Config.js"
+import { TablesMissing } from "../Domain/Database.js"
 import {
   MigrationConflict,
   MigrationFailed,
   MigrationLockTimeout,
   MigrationSkipped,
   MigrationsPending
-} from "./Domain/Migration.js"
-import { missingTables, SqlLive } from "./Sql.js"
+} from "../Domain/Migration.js"
+import { missingTables, SqlLive } from "../Sql.js"
 
 const MigrationsTable = "effect_sql_migrations"
 // One key for "this database is being migrated", shared by every instance and by `npm run migrate`.
 const AdvisoryLockKey = 7_263_310_411
 
-export const migrationsDirectory = fileURLToPath(new URL("./migrations", import.meta.url))
+export const migrationsDirectory = fileURLToPath(new URL("../migrations", import.meta.url))
 
 /** Where migrations come from: the files in `src/migrations` unless a test supplies its own. */
 export class MigrationLoader extends Context.Reference<MigrationLoader>()("Migrations/Loader", {
