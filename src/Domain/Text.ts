@@ -1,0 +1,22 @@
+import { Schema } from "effect"
+
+/**
+ * Text from a request, as PostgreSQL can store it: no NUL character (a `text` column refuses it) and no
+ * lone surrogate (it cannot be encoded as UTF-8). Refused at the edge with a message naming the field.
+ */
+export const Text = Schema.String.pipe(
+  Schema.filter((text) => !text.includes("\u0000") || "must not contain a NUL character (\\u0000)"),
+  Schema.filter((text) => text.isWellFormed() || "must be well-formed Unicode (it holds a lone surrogate)")
+).annotations({ identifier: "Text" })
+
+/** `Text`, trimmed on the way in. */
+export const TrimmedText = Schema.compose(Schema.Trim, Text).annotations({ identifier: "TrimmedText" })
+
+/** Text from a platform, made storable instead of refused: NUL removed, lone surrogates replaced by U+FFFD. */
+export const storable = (text: string): string => text.replaceAll("\u0000", "").toWellFormed()
+
+/** The largest value of a PostgreSQL `integer` column. */
+export const MaxInt32 = 2_147_483_647
+
+/** A count stored in an `integer` column. */
+export const Count32 = Schema.Int.pipe(Schema.between(0, MaxInt32))
