@@ -30,6 +30,7 @@ import { HttpProfilesLive } from "./Profiles/Http.js"
 import { mapSqlError } from "./Sql.js"
 import { Suppressions } from "./Suppressions.js"
 import { HttpSuppressionsLive } from "./Suppressions/Http.js"
+import { WebLive } from "./Web.js"
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpHealthLive]),
@@ -139,6 +140,7 @@ export const HttpApiLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     HttpApiBuilder.serve(observe(config.retryAfterSeconds)).pipe(
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+      Layer.provide(WebLive),
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
       Layer.provide(SettleFailures),
       Layer.provide(ApiLive)
