@@ -429,8 +429,9 @@ const SendApproved = ({ changed }: { readonly changed: number }) => {
           disabled={approved.length === 0 || action.busy}
           onClick={() => void send(randomKey(), approved.map((d) => d.id))}
         >
-          {action.busy ? "Sending…" : approved.length === 0 ? "Nothing to send" : `Send ${plural(approved.length, "approved message")}`}
+          {approved.length === 0 ? "Nothing to send" : `Send ${plural(approved.length, "approved message")}`}
         </button>
+        {action.busy && <Busy>Sending…</Busy>}
         {retry !== null && !action.busy && (
           <button type="button" onClick={() => void send(retry.key, retry.ids)}>
             Retry the {plural(retry.ids.length, "draft")} that got no answer
