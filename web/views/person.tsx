@@ -69,7 +69,7 @@ export const Person = ({ id }: { readonly id: number }) => {
       </section>
 
       <section aria-labelledby="their-drafts">
-        <h2 id="their-drafts">Drafts and messages</h2>
+        <h2 id="their-drafts">Drafts</h2>
         <ProblemNote problem={drafts.problem} />
         {drafts.data === undefined ? <Busy>Loading drafts…</Busy> : drafts.data.items.length === 0 ? (
           <p class="empty">Nothing drafted for them yet.</p>
