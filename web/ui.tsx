@@ -141,3 +141,26 @@ export const Pager = (props: {
 
 /** Reads a file the person picked, as text. */
 export const readText = (file: File) => file.text()
+
+/** A labelled choice among values, each shown by its words; `""` is the usual "Any". */
+export const Choice = <V extends string,>(props: {
+  readonly label: string
+  readonly value: V
+  readonly options: ReadonlyArray<readonly [V, string]>
+  readonly onChange: (value: V) => void
+  readonly hint?: string
+}) => (
+  <label class="field">
+    <span>{props.label}</span>
+    <select value={props.value} onChange={(e) => props.onChange(e.currentTarget.value as V)}>
+      {props.options.map(([value, text]) => <option value={value}>{text}</option>)}
+    </select>
+    {props.hint !== undefined && <small>{props.hint}</small>}
+  </label>
+)
+
+/** The options of a literal schema, in its order, named by `names`. */
+export const optionsOf = <V extends string,>(literals: ReadonlyArray<V>, names: Readonly<Record<V, string>>) =>
+  literals.map((value) => [value, names[value]] as const)
+
+export const Any = ["", "Any"] as const

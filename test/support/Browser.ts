@@ -64,12 +64,15 @@ export const open = async (browser: Browser): Promise<Session> => {
   return { context, page, requests, dialogs, errors }
 }
 
-/** The page as it looks now, at 1280 px and at 390 px wide, into test-output/browser/NAME-WIDTH.png. */
+/** The page as it looks now, at 1280 px and at 390 px wide, into test-output/browser/NAME-WIDTH.png; fails if it scrolls sideways. */
 export const screenshots = async (page: Page, name: string) => {
   mkdirSync(outputDirectory, { recursive: true })
   for (const size of [Wide, Narrow]) {
     await page.setViewportSize(size)
     await page.screenshot({ path: `${outputDirectory}${name}-${size.width}.png`, fullPage: true })
+    // Readable at this width: nothing makes the page scroll sideways.
+    const width = await page.evaluate("document.documentElement.scrollWidth")
+    if (typeof width !== "number" || width > size.width) throw new Error(`${name} is ${String(width)} px wide at ${size.width} px`)
   }
   await page.setViewportSize(Wide)
 }

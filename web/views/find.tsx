@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks"
 import { DiscoverRequest, type DiscoveryJob, type DiscoveryJobId } from "../../src/Domain/DiscoveryJob.js"
 import { Platform } from "../../src/Domain/Platform.js"
 import { api, payloadOf, type Problem } from "../api.js"
-import { asProblem, ProblemNote, useAction, useInterval } from "../ui.js"
+import { asProblem, Choice, optionsOf, ProblemNote, useAction, useInterval } from "../ui.js"
 import { jobStatusName, platformName, relative, when } from "../words.js"
 
 interface FieldSpec {
@@ -88,12 +88,7 @@ export const Find = () => {
           void start()
         }}
       >
-        <label class="field">
-          <span>Platform</span>
-          <select value={platform} onChange={(e) => setPlatform(e.currentTarget.value as Platform)}>
-            {Platform.literals.map((p) => <option value={p}>{platformName[p]}</option>)}
-          </select>
-        </label>
+        <Choice label="Platform" value={platform} options={optionsOf(Platform.literals, platformName)} onChange={setPlatform} />
         {platform === "linkedin" ? (
           <p class="hint">
             LinkedIn has no public people search and forbids automated collection. Export your own connections and{" "}
@@ -103,13 +98,12 @@ export const Find = () => {
           <>
             {fieldsOf[platform].map((field) =>
               field.kind === "mode" ? (
-                <label class="field">
-                  <span>{field.label}</span>
-                  <select value={values.mode ?? "search"} onChange={(e) => setValues({ ...values, mode: e.currentTarget.value })}>
-                    <option value="search">Search (the instance's known accounts)</option>
-                    <option value="directory">Profile directory (people who opted in)</option>
-                  </select>
-                </label>
+                <Choice
+                  label={field.label}
+                  value={values.mode ?? "search"}
+                  options={[["search", "Search (the instance's known accounts)"], ["directory", "Profile directory (people who opted in)"]]}
+                  onChange={(mode) => setValues({ ...values, mode })}
+                />
               ) : (
                 <label class="field">
                   <span>{field.label}</span>

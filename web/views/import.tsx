@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks"
 import type { ImportReport, ImportRequest } from "../../src/Domain/Import.js"
 import { api, payloadOf } from "../api.js"
-import { ProblemNote, useAction } from "../ui.js"
+import { Choice, optionsOf, ProblemNote, useAction } from "../ui.js"
 import { plural } from "../words.js"
 
 type Format = ImportRequest["format"]
@@ -75,13 +75,12 @@ export const Importer = () => {
             required
           />
         </label>
-        <label class="field">
-          <span>Format</span>
-          <select value={format} onChange={(e) => setFormat(e.currentTarget.value as Format | "auto")}>
-            <option value="auto">Tell from the file</option>
-            {(Object.keys(formatNames) as Array<Format>).map((f) => <option value={f}>{formatNames[f]}</option>)}
-          </select>
-        </label>
+        <Choice
+          label="Format"
+          value={format}
+          options={[["auto", "Tell from the file"], ...optionsOf(["linkedin_csv", "csv", "json"] as const, formatNames)]}
+          onChange={setFormat}
+        />
         <button type="submit" class="primary" disabled={file === null || action.busy}>
           {action.busy ? "Importing…" : "Import"}
         </button>

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks"
 import { type Message, MessageStatus } from "../../src/Domain/Message.js"
 import { api } from "../api.js"
 import { cursorOf } from "../paging.js"
-import { Busy, Pager, ProblemNote, useInterval, useLoad, usePages } from "../ui.js"
+import { Any, Busy, Choice, optionsOf, Pager, ProblemNote, useInterval, useLoad, usePages } from "../ui.js"
 import { channelName, errorCodeName, messageStatusName, relative, when } from "../words.js"
 import { PersonName } from "./profile-card.js"
 
@@ -53,13 +53,7 @@ export const Outbox = () => {
     <div class="outbox">
       <h1>Outbox</h1>
       <div class="filters">
-        <label class="field">
-          <span>Status</span>
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value as MessageStatus | "")}>
-            <option value="">Any</option>
-            {MessageStatus.literals.map((s) => <option value={s}>{messageStatusName[s]}</option>)}
-          </select>
-        </label>
+        <Choice label="Status" value={status} options={[Any, ...optionsOf(MessageStatus.literals, messageStatusName)]} onChange={setStatus} />
         <button type="button" onClick={list.reload} disabled={list.loading}>
           Refresh
         </button>

@@ -5,7 +5,7 @@ import { api } from "../api.js"
 import { cursorOf } from "../paging.js"
 import { displayName, selection } from "../profiles.js"
 import { useStore } from "../store.js"
-import { Busy, Pager, ProblemNote, useLoad, usePages } from "../ui.js"
+import { Any, Busy, Choice, optionsOf, Pager, ProblemNote, useLoad, usePages } from "../ui.js"
 import { platformName, plural, profileStatusName, when } from "../words.js"
 
 const PageSize = 25
@@ -53,20 +53,8 @@ export const People = () => {
           setSearch(q.trim())
         }}
       >
-        <label class="field">
-          <span>Platform</span>
-          <select value={platform} onChange={(e) => setPlatform(e.currentTarget.value as Platform | "")}>
-            <option value="">Any</option>
-            {Platform.literals.map((p) => <option value={p}>{platformName[p]}</option>)}
-          </select>
-        </label>
-        <label class="field">
-          <span>Status</span>
-          <select value={status} onChange={(e) => setStatus(e.currentTarget.value as ProfileStatus | "")}>
-            <option value="">Any</option>
-            {ProfileStatus.literals.map((s) => <option value={s}>{profileStatusName[s]}</option>)}
-          </select>
-        </label>
+        <Choice label="Platform" value={platform} options={[Any, ...optionsOf(Platform.literals, platformName)]} onChange={setPlatform} />
+        <Choice label="Status" value={status} options={[Any, ...optionsOf(ProfileStatus.literals, profileStatusName)]} onChange={setStatus} />
         <label class="field">
           <span>Name or handle contains</span>
           <input type="search" value={q} maxLength={256} onInput={(e) => setQ(e.currentTarget.value)} />

@@ -4,7 +4,7 @@ import { Platform } from "../../src/Domain/Platform.js"
 import { NewSuppression } from "../../src/Domain/Suppression.js"
 import { api, type Problem } from "../api.js"
 import { cursorOf } from "../paging.js"
-import { Busy, Pager, ProblemNote, useAction, useLoad, usePages } from "../ui.js"
+import { Busy, Choice, optionsOf, Pager, ProblemNote, useAction, useLoad, usePages } from "../ui.js"
 import { platformName, plural, when } from "../words.js"
 
 const PageSize = 50
@@ -60,12 +60,7 @@ export const Suppressions = () => {
           }}
         >
           <h2 id="add-heading">Add someone</h2>
-          <label class="field">
-            <span>Platform</span>
-            <select value={platform} onChange={(e) => setPlatform(e.currentTarget.value as Platform)}>
-              {Platform.literals.map((p) => <option value={p}>{platformName[p]}</option>)}
-            </select>
-          </label>
+          <Choice label="Platform" value={platform} options={optionsOf(Platform.literals, platformName)} onChange={setPlatform} />
           <label class="field">
             <span>Handle</span>
             <input value={handle} maxLength={512} onInput={(e) => setHandle(e.currentTarget.value)} required />

@@ -8,7 +8,7 @@ import { api } from "../api.js"
 import { LengthCounter } from "../counter.js"
 import { displayName, profileById, selection } from "../profiles.js"
 import { useStore } from "../store.js"
-import { Busy, ProblemNote, useAction, useLoad } from "../ui.js"
+import { Any, Busy, Choice, optionsOf, ProblemNote, useAction, useLoad } from "../ui.js"
 import { PersonName } from "./profile-card.js"
 import { channelName, platformName, plural, profileStatusName, skipReasonName } from "../words.js"
 
@@ -108,13 +108,7 @@ export const Write = () => {
         }}
       >
         <section aria-label="Message template">
-          <label class="field">
-            <span>Channel</span>
-            <select value={channel} onChange={(e) => setChannel(e.currentTarget.value as Channel)}>
-              {Channel.literals.map((c) => <option value={c}>{channelName[c]}</option>)}
-            </select>
-            <small>{channelReach[channel]}</small>
-          </label>
+          <Choice label="Channel" value={channel} options={optionsOf(Channel.literals, channelName)} onChange={setChannel} hint={channelReach[channel]} />
           <label class="field">
             <span>Template</span>
             <textarea ref={editor} rows={7} value={template} onInput={(e) => setTemplate(e.currentTarget.value)} required />
@@ -180,20 +174,8 @@ export const Write = () => {
             </label>
             {audience === "filter" && (
               <div class="inline-fields">
-                <label class="field">
-                  <span>Platform</span>
-                  <select value={platform} onChange={(e) => setPlatform(e.currentTarget.value as Platform | "")}>
-                    <option value="">Any</option>
-                    {Platform.literals.map((p) => <option value={p}>{platformName[p]}</option>)}
-                  </select>
-                </label>
-                <label class="field">
-                  <span>Status</span>
-                  <select value={status} onChange={(e) => setStatus(e.currentTarget.value as ProfileStatus | "")}>
-                    <option value="">Any</option>
-                    {ProfileStatus.literals.map((s) => <option value={s}>{profileStatusName[s]}</option>)}
-                  </select>
-                </label>
+                <Choice label="Platform" value={platform} options={[Any, ...optionsOf(Platform.literals, platformName)]} onChange={setPlatform} />
+                <Choice label="Status" value={status} options={[Any, ...optionsOf(ProfileStatus.literals, profileStatusName)]} onChange={setStatus} />
                 <label class="field">
                   <span>Name or handle contains</span>
                   <input value={q} maxLength={256} onInput={(e) => setQ(e.currentTarget.value)} />
