@@ -55,7 +55,7 @@ export const problemOf = (error: unknown): Problem => {
       return { tag: "ResponseError", message: `The service answered with an unexpected ${status ?? "response"}.` }
     }
     case "ParseError":
-      return { tag: "ParseError", message: "The service's answer did not have the expected shape (is the page older than the service? Reload it)." }
+      return { tag: "ParseError", message: "A request or an answer did not fit the API definition (if the service was just updated, reload the page)." }
     case "HttpApiDecodeError": {
       const detail = issuesOf(error)
       return { tag: "HttpApiDecodeError", message: detail.length > 0 ? `The service refused the input: ${detail}` : String(tagged.message) }
@@ -104,9 +104,6 @@ export const api = async <A, E>(call: (client: Client) => Effect.Effect<A, E>): 
 // A page of one profile: the cheapest call that passes the token check.
 const probe = (target: Client) => execute(target, (c) => c.profiles.list({ urlParams: { limit: 1 } }))
 
-const refused = (exit: Exit.Exit<unknown, unknown>) =>
-  Exit.isFailure(exit) && problemOf(failureOf(exit.cause)).tag === "Unauthorized"
-
 /**
  * Whether the service can work at all: `/health/ready` is open and names missing tables. A problem
  * stays shown until this says it is gone (one endpoint that works says nothing about the others).
@@ -126,10 +123,9 @@ export const checkAccess = async () => {
   access.set({ kind: "checking" })
   void checkHealth()
   const anonymous = await probe(makeClient(() => null))
-  if (Exit.isFailure(anonymous) && problemOf(failureOf(anonymous.cause)).tag === "Unreachable") {
-    return access.set({ kind: "unreachable", message: problemOf(failureOf(anonymous.cause)).message })
-  }
-  if (!refused(anonymous)) {
+  const problem = Exit.isFailure(anonymous) ? problemOf(failureOf(anonymous.cause)) : undefined
+  if (problem?.tag === "Unreachable") return access.set({ kind: "unreachable", message: problem.message })
+  if (problem?.tag !== "Unauthorized") {
     sessionStorage.removeItem(TokenKey)
     return access.set({ kind: "open" })
   }
@@ -141,7 +137,12 @@ export const checkAccess = async () => {
 /** Tries a token; keeps it for this browser session (never a cookie) only when the service accepts it. */
 export const tryToken = async (token: string): Promise<boolean> => {
   const exit = await probe(makeClient(() => token))
-  if (refused(exit)) {
+  const problem = Exit.isFailure(exit) ? problemOf(failureOf(exit.cause)) : undefined
+  if (problem?.tag === "Unreachable") {
+    access.set({ kind: "unreachable", message: problem.message })
+    return false
+  }
+  if (problem?.tag === "Unauthorized") {
     sessionStorage.removeItem(TokenKey)
     access.set({ kind: "ask", wrong: true })
     return false

@@ -277,6 +277,7 @@ export const Review = () => {
                     <textarea
                       ref={editor}
                       rows={8}
+                      maxLength={10_000}
                       value={text}
                       onInput={(e) => setText(e.currentTarget.value)}
                       onKeyDown={(e) => {

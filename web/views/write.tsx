@@ -111,7 +111,7 @@ export const Write = () => {
           <Choice label="Channel" value={channel} options={optionsOf(Channel.literals, channelName)} onChange={setChannel} hint={channelReach[channel]} />
           <label class="field">
             <span>Template</span>
-            <textarea ref={editor} rows={7} value={template} onInput={(e) => setTemplate(e.currentTarget.value)} required />
+            <textarea ref={editor} rows={7} maxLength={10_000} value={template} onInput={(e) => setTemplate(e.currentTarget.value)} required />
           </label>
           <p class="hint">
             <code>{"{{name|fallback}}"}</code> uses the fallback when the person has no value; without one, that person is skipped rather
