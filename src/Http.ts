@@ -39,6 +39,7 @@ import { MigratedDatabase } from "./Sql/Migrator.js"
 import { SchemaState } from "./Sql/SchemaState.js"
 import { Suppressions } from "./Suppressions.js"
 import { HttpSuppressionsLive } from "./Suppressions/Http.js"
+import { WebLive } from "./Web.js"
 
 /** Every `/api` request first needs the schema to be complete: a table that vanished is a 503 on every endpoint. */
 const SchemaReadyLive = Layer.effect(SchemaReady, Effect.map(SchemaState, (schema) => schema.require))
@@ -203,6 +204,7 @@ export const HttpApiLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     HttpApiBuilder.serve(observe(config.retryAfterSeconds)).pipe(
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+      Layer.provide(WebLive),
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
       Layer.provide(Edge),
       Layer.provide(ApiLive)

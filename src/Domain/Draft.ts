@@ -11,6 +11,9 @@ export const DraftIdFromString = IdFromString.pipe(Schema.compose(DraftId))
 export const Channel = Schema.Literal("bluesky_dm", "mastodon_dm", "webhook")
 export type Channel = typeof Channel.Type
 
+/** Drafts per request at most; larger campaigns are several requests, each one reviewable. */
+export const MaxDraftsPerRequest = 500
+
 export const DraftStatus = Schema.Literal("draft", "approved", "rejected", "sent")
 export type DraftStatus = typeof DraftStatus.Type
 

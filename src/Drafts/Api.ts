@@ -10,12 +10,12 @@ import {
   DraftInvalid,
   DraftNotFound,
   DraftStatus,
+  MaxDraftsPerRequest,
   SkipReason
 } from "../Domain/Draft.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
 import { ProfileId, ProfileIdFromString, ProfileStatus } from "../Domain/Profile.js"
-import { MaxDraftsPerRequest } from "../Drafts.js"
 
 const strict = { parseOptions: { onExcessProperty: "error" } } as const
 
