@@ -11,7 +11,9 @@ export class Health extends Effect.Service<Health>()("Health", {
       const missing = yield* missingTables.pipe(
         Effect.provideService(SqlClient.SqlClient, sql),
         Effect.catchTag("SqlError", mapSqlError),
-        // Render counts a check that takes over 5 s as failed; answer before that.
+        // Render counts a check that takes over 5 s as failed; answer before that. Disconnected, so the answer
+        // does not wait for the interrupted query's cleanup (a cancel that a frozen server never answers).
+        Effect.disconnect,
         Effect.timeoutFail({
           duration: "3 seconds",
           onTimeout: () => new DatabaseUnavailable({ message: "The database did not answer within 3 seconds" })
