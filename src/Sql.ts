@@ -1,4 +1,4 @@
-import { SqlClient, type SqlError } from "@effect/sql"
+import { SqlClient, SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Option, Redacted, Schedule, String } from "effect"
 import pg from "pg"
@@ -104,6 +104,15 @@ export const mapSqlError = (error: SqlError.SqlError) =>
     }
     return yield* Effect.die(error)
   })
+
+/**
+ * `withTransaction` makes a failed COMMIT or ROLLBACK a defect (a frozen or restarting database fails them).
+ * For a loop that must outlive the database failing under it, that is a database failure like any other:
+ * mapped the same way, so the loop backs off and resumes instead of dying.
+ */
+export const recoverSqlDefects = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchSomeDefect(effect, (defect) =>
+    defect instanceof SqlError.SqlError ? Option.some(mapSqlError(defect)) : Option.none())
 
 const pgClient = (options: Omit<PoolOptions, "applicationName" | "types">) =>
   PgClient.layerFromPool({
