@@ -5,9 +5,9 @@ import { join } from "node:path"
 import { freePort, run } from "./Process.js"
 
 /**
- * A PostgreSQL cluster of the test's own (`initdb` + `pg_ctl` on a spare loopback port, `trust`, fsync off), for
- * the faults that must never touch the shared server: stopping, restarting and freezing it. fsync is off for
- * speed (only an OS crash loses data then); commits stay synchronous, so an acknowledged commit survives a kill. Created as the
+ * A PostgreSQL cluster of the test's own (`initdb` + `pg_ctl` on a spare loopback port, `trust`), for the faults
+ * that must never touch the shared server: stopping, restarting and freezing it. fsync is off for speed (only an
+ * OS crash loses data then); commits stay synchronous, so an acknowledged commit survives a kill. Created as the
  * `postgres` user when the tests run as root. Destroyed by `destroy()`, and by a watchdog process if the test
  * process dies first, so nothing is left running either way.
  */
