@@ -18,6 +18,13 @@ const nonNegativeInt = (name: string, fallback: number) =>
     Config.withDefault(fallback)
   )
 
+// At least a millisecond: PostgreSQL and pg read 0 as "no limit", which is never what a bound here means.
+const positiveDuration = (name: string, fallback: Duration.Duration) =>
+  Config.duration(name).pipe(
+    Config.validate({ message: "Expected a duration of at least 1 millis", validation: (d) => Duration.toMillis(d) >= 1 }),
+    Config.withDefault(fallback)
+  )
+
 const nonEmptyRedacted = (name: string) =>
   Config.option(
     Config.nested(
@@ -69,7 +76,8 @@ const settings = Config.all({
   allowOpenApi: Config.boolean("ALLOW_OPEN_API").pipe(Config.withDefault(false)),
   databaseUrl: nonEmptyRedacted("DATABASE_URL"),
   databasePoolMax: positiveInt("DATABASE_POOL_MAX", 10),
-  databaseConnectTimeout: Config.duration("DATABASE_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
+  databaseConnectTimeout: positiveDuration("DATABASE_CONNECT_TIMEOUT", Duration.seconds(5)),
+  databaseStatementTimeout: positiveDuration("DATABASE_STATEMENT_TIMEOUT", Duration.seconds(5)),
   databaseConnectRetries: nonNegativeInt("DATABASE_CONNECT_RETRIES", 5),
   pgliteDataDir: Config.string("PGLITE_DATA_DIR").pipe(Config.withDefault("./data/pglite")),
   apiToken: nonEmptyRedacted("API_TOKEN"),

@@ -21,6 +21,8 @@ describe("AppConfig", () => {
       expect(config.logFormat).toBe("pretty")
       expect(config.pgliteDataDir).toBe("./data/pglite")
       expect(Duration.toMillis(config.migrationLockTimeout)).toBe(60_000)
+      expect(Duration.toMillis(config.databaseStatementTimeout)).toBe(5_000)
+      expect(Duration.toMillis(config.databaseConnectTimeout)).toBe(5_000)
     }))
 
   it.effect("reads every variable", () =>
@@ -30,6 +32,7 @@ describe("AppConfig", () => {
         HOST: "127.0.0.1",
         DATABASE_URL: "postgres://u:p@db:5432/app?sslmode=require",
         DATABASE_POOL_MAX: "4",
+        DATABASE_STATEMENT_TIMEOUT: "2500 millis",
         API_TOKEN: "s3cret-token",
         MIGRATE_ON_START: "false",
         LOG_LEVEL: "DEBUG",
@@ -37,6 +40,7 @@ describe("AppConfig", () => {
       })
       expect(config.port).toBe(10000)
       expect(config.databasePoolMax).toBe(4)
+      expect(Duration.toMillis(config.databaseStatementTimeout)).toBe(2_500)
       expect(config.migrateOnStart).toBe(false)
       expect(config.logLevel).toBe(LogLevel.Debug)
       expect(config.logFormat).toBe("json")
@@ -68,6 +72,8 @@ describe("AppConfig", () => {
       ["LOG_LEVEL", "loud"],
       ["LOG_FORMAT", "xml"],
       ["MIGRATION_LOCK_TIMEOUT", "soon"],
+      ["DATABASE_STATEMENT_TIMEOUT", "0 seconds"],
+      ["DATABASE_CONNECT_TIMEOUT", "0 millis"],
       ["API_TOKEN", ""],
       ["SHUTDOWN_GRACE", "later"],
       ["MAX_CONNECTIONS", "0"],

@@ -1,6 +1,6 @@
 import { SqlError } from "@effect/sql"
 import { expect, it, layer } from "@effect/vitest"
-import { Effect, Exit, Layer, Ref, Schema } from "effect"
+import { Duration, Effect, Exit, Layer, Ref, Schema } from "effect"
 import pg from "pg"
 import { AppConfig } from "../src/Config.js"
 import { Discovery } from "../src/Discovery.js"
@@ -30,6 +30,7 @@ import { SchemaState } from "../src/Sql/SchemaState.js"
 import { LoggingLive } from "../src/Logging.js"
 import { Profiles } from "../src/Profiles.js"
 import { mapSqlError } from "../src/Sql.js"
+import { DatabaseTimeout } from "../src/Sql/Pool.js"
 import { Suppressions } from "../src/Suppressions.js"
 import { call } from "./support/App.js"
 
@@ -147,7 +148,7 @@ it.effect.prop(
   "a database error is TablesMissing for our tables, DatabaseUnavailable for a lost connection, and a defect otherwise",
   {
     table: Schema.Literal(...SocialTables),
-    connectionCode: Schema.Literal("08000", "08003", "08006", "57P01", "57P02", "57P03", "53300"),
+    connectionCode: Schema.Literal("08000", "08003", "08006", "57P01", "57P02", "57P03", "53300", "57014"),
     otherCode: Schema.Literal("23505", "23503", "22P02", "42703", "40001", "XX000"),
     other: Schema.String
   },
@@ -168,6 +169,21 @@ it.effect.prop(
       expect(Exit.isFailure(notOurs) && notOurs.cause._tag).toBe("Die")
     })
 )
+
+it.effect("a database that did not answer in time, or whose connection is gone, is DatabaseUnavailable saying so", () =>
+  Effect.gen(function*() {
+    const failed = (cause: Error) =>
+      Effect.flip(mapSqlError(new SqlError.SqlError({ cause, message: "Failed to execute statement" })))
+    expect(yield* failed(new DatabaseTimeout("statement", Duration.seconds(5)))).toEqual(
+      new DatabaseUnavailable({ message: "The database did not answer within 5 s. Retry shortly." })
+    )
+    expect(yield* failed(new DatabaseTimeout("connection", Duration.millis(1500)))).toEqual(
+      new DatabaseUnavailable({ message: "The database did not give a connection within 1.5 s. Retry shortly." })
+    )
+    for (const message of ["Connection terminated unexpectedly", "Client was closed and is not queryable"]) {
+      expect((yield* failed(new Error(message)))._tag).toBe("DatabaseUnavailable")
+    }
+  }))
 
 // A bug (a defect) and a database failure that escaped as a defect, through the same HTTP layer.
 const Defects = HttpApiLive.pipe(

@@ -8,6 +8,7 @@ import type { ProfileId } from "../Domain/Profile.js"
 import { Supervisor } from "../Jobs/Supervisor.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
+import { recoverSqlDefects } from "../Sql.js"
 import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
 import { makeSenders, SendFailed } from "./Senders.js"
 
@@ -103,7 +104,7 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
     const loop = Effect.gen(function*() {
       let failures = 0
       while (true) {
-        const next = yield* Effect.either(claimNext)
+        const next = yield* Effect.either(recoverSqlDefects(claimNext))
         if (next._tag === "Left") {
           failures++
           if (failures === 1) yield* Effect.logWarning(`Sender paused: ${next.left.message}`)

@@ -3,7 +3,7 @@ import { AppConfig } from "../Config.js"
 import { LoggingLive } from "../Logging.js"
 import { label, Migrations } from "../Sql/Migrator.js"
 import { runMain } from "../Runtime.js"
-import { SqlLive } from "../Sql.js"
+import { SqlUnboundedLive } from "../Sql.js"
 
 /** Exit codes: 0 done / up to date, 1 failed, 2 bad usage, 3 `status` found pending migrations or missing tables. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, notReady: 3 } as const
@@ -48,6 +48,6 @@ if (command !== undefined && command !== "status") {
 }
 
 ;(command === "status" ? status : apply).pipe(
-  Effect.provide(Migrations.Default.pipe(Layer.provideMerge(SqlLive), Layer.provide(LoggingLive), Layer.provideMerge(AppConfig.Default))),
+  Effect.provide(Migrations.Default.pipe(Layer.provideMerge(SqlUnboundedLive), Layer.provide(LoggingLive), Layer.provideMerge(AppConfig.Default))),
   runMain
 )
