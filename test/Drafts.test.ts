@@ -128,17 +128,19 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
     Effect.gen(function*() {
       const added = yield* call("POST", "/api/social/suppressions", { body: { platform: "github", handle: " Someone ", reason: "do not contact" } })
       expect(added.status).toBe(201)
-      expect(added.body).toMatchObject({ platform: "github", handle: "Someone" })
+      expect(added.body).toMatchObject({ platform: "github", handle: "someone" })
       const imported = yield* call("POST", "/api/social/suppressions/import", {
         body: { csv: "platform,handle,reason\nmastodon,x@y.z,gdpr\nfriendster,joe,\ngithub,SOMEONE,again\n" }
       })
       expect(imported.body).toEqual({ accepted: 2, rejected: [{ row: 3, reason: expect.stringContaining("platform") }] })
+      const unusable = yield* call("POST", "/api/social/suppressions/import", { body: { csv: "platform,handle\nmastodon,@nohost\n" } })
+      expect(unusable.body).toEqual({ accepted: 0, rejected: [{ row: 2, reason: expect.stringContaining("user@host") }] })
       const exported = yield* call("GET", "/api/social/suppressions/export")
       expect(exported.status).toBe(200)
       expect(exported.headers["content-type"]).toContain("text/csv")
       const lines = (exported.body as string).trim().split("\n")
       expect(lines[0]).toBe("platform,handle,reason,created_at")
-      expect(lines.filter((line) => line.startsWith("github,Someone,again,"))).toHaveLength(1)
+      expect(lines.filter((line) => line.startsWith("github,someone,again,"))).toHaveLength(1)
       expect(lines.some((line) => line.startsWith("mastodon,x@y.z,gdpr,"))).toBe(true)
       expect((yield* call("DELETE", `/api/social/suppressions/${added.body.id}`)).status).toBe(204)
       expect((yield* call("DELETE", `/api/social/suppressions/${added.body.id}`)).status).toBe(404)
@@ -152,6 +154,20 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const again = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi {{handle}}", filter: { platform: "mastodon" } } })
       expect(first.body.created.length).toBeGreaterThan(0)
       expect(again.body).toEqual({ created: [], skipped: [] })
+    }))
+
+  it.effect("GitHub entries by numeric id, by @Login or by profile URL keep drafts from being made", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle) VALUES
+        ('github', '583231', 'octodog'), ('github', '9919', 'Hubber'), ('github', '777', 'linus-t')`.pipe(Effect.orDie)
+      const ids = yield* Effect.all(["octodog", "Hubber", "linus-t"].map(idOf))
+      for (const handle of ["583231", "@hubber", "https://github.com/Linus-T"]) {
+        expect((yield* call("POST", "/api/social/suppressions", { body: { platform: "github", handle } })).status).toBe(201)
+      }
+      const reply = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi", profileIds: ids } })
+      expect(reply.body.created).toEqual([])
+      expect(reply.body.skipped.map((s: { reason: string }) => s.reason)).toEqual(["opted_out", "opted_out", "opted_out"])
     }))
 
   it.effect("an opted-out Bluesky person stays suppressed after changing handle (matched by DID)", () =>

@@ -37,7 +37,11 @@ const seed = Effect.gen(function*() {
       ('bluesky', 'did:plc:dave', 'dave.bsky.social', 'Dave', true),
       ('mastodon', 'grace@hachyderm.io', 'grace@hachyderm.io', 'Grace', null),
       ('mastodon', 'linus@fosstodon.org', 'linus@fosstodon.org', 'Linus', null),
-      ('bluesky', 'did:plc:follow', 'follow.bsky.social', 'Only Followers', null)`
+      ('bluesky', 'did:plc:follow', 'follow.bsky.social', 'Only Followers', null),
+      ('bluesky', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', 'erin.bsky.social', 'Erin', true),
+      ('bluesky', 'did:plc:z72i7hdynmk6r22z27h6tvur', 'frank.bsky.social', 'Frank', true),
+      ('bluesky', 'did:plc:q6gjnaw2blty4crticxkmujt', 'gina.bsky.social', 'Gina', true),
+      ('mastodon', 'hal@hachyderm.io', 'hal@hachyderm.io', 'Hal', null)`
 })
 
 const App = Layer.unwrapEffect(
@@ -132,6 +136,44 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       expect(message).toMatchObject({ status: "sent", attempts: 2 })
       yield* Effect.sleep("1000 millis")
       expect(hook.deliveries.filter((d) => d.payload.data.messageId === message.id)).toHaveLength(1)
+    }))
+
+  it.effect("a suppression entry by DID, @handle, profile URL or @user@host stops sends that were already approved or queued", () =>
+    Effect.gen(function*() {
+      const { pds } = yield* Channels
+      const suppress = (platform: string, handle: string) =>
+        Effect.map(call("POST", "/api/social/suppressions", { body: { platform, handle } }), (r) => {
+          expect(r.status).toBe(201)
+          return r.body
+        })
+      const erin = yield* approved("erin.bsky.social", "bluesky_dm", "Hi Erin")
+      const frank = yield* approved("frank.bsky.social", "bluesky_dm", "Hi Frank")
+      const hal = yield* approved("hal@hachyderm.io", "mastodon_dm", "Hi Hal")
+      expect(yield* suppress("bluesky", "did:plc:EWVI7nxzyoun6zhxrhs64oiz")).toMatchObject({
+        handle: "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+        externalId: "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+      })
+      expect(yield* suppress("bluesky", "@Frank.bsky.social")).toMatchObject({
+        handle: "frank.bsky.social",
+        externalId: "did:plc:z72i7hdynmk6r22z27h6tvur"
+      })
+      yield* suppress("mastodon", "@Hal@Hachyderm.io")
+      for (const draft of [erin, frank, hal]) {
+        const refused = yield* send(draft)
+        expect(refused.status).toBe(409)
+        expect(refused.body).toMatchObject({ _tag: "SendRefused", reason: "opted_out" })
+      }
+      // Queued before the entry arrived: dropped right before the call.
+      const gina = yield* approved("gina.bsky.social", "bluesky_dm", "Hi Gina")
+      const queued = yield* send(gina)
+      expect(queued.status).toBe(202)
+      yield* suppress("bluesky", "https://bsky.app/profile/did:plc:q6gjnaw2blty4crticxkmujt")
+      const message = yield* withSender(settled(queued.body.id))
+      expect(message).toMatchObject({ status: "failed", errorCode: "opted_out" })
+      expect(pds.state.messages.some((m) => m.text.startsWith("Hi Gina"))).toBe(false)
+      const invalid = yield* call("POST", "/api/social/suppressions", { body: { platform: "mastodon", handle: "@alone" } })
+      expect(invalid.status).toBe(400)
+      expect(JSON.stringify(invalid.body)).toContain("user@host")
     }))
 
   it.effect("a draft that is not approved, or whose person opted out, is refused", () =>
