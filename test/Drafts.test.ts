@@ -16,7 +16,14 @@ const seed = Effect.gen(function*() {
   yield* sql`INSERT INTO social_suppressions (platform, handle, reason) VALUES ('bluesky', 'suppressed.bsky.social', 'asked')`
 })
 
-const App = pgAppLayer().pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context))))
+// Every channel configured (nothing is sent here: no sender runs).
+const App = pgAppLayer({
+  BLUESKY_IDENTIFIER: "sender.test",
+  BLUESKY_APP_PASSWORD: "app-password",
+  MASTODON_ACCESS_TOKEN: "token",
+  WEBHOOK_URL: "http://127.0.0.1:9/hook",
+  WEBHOOK_SECRET: `whsec_${Buffer.from("a secret").toString("base64")}`
+}).pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context))))
 
 const idOf = (handle: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -70,9 +77,21 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       })
       expect(missing.body.skipped).toEqual([{ profileId: grace, reason: "missing_variable", detail: "no value for {{location}} and no fallback" }])
       const unknown = yield* call("POST", "/api/social/drafts", {
-        body: { channel: "mastodon_dm", template: "{{company}}", profileIds: [grace] }
+        body: { channel: "mastodon_dm", template: "Hi {{FirstName}}", profileIds: [grace] }
       })
-      expect(unknown.body.skipped[0]).toMatchObject({ reason: "unknown_variable", detail: "unknown variable {{company}}" })
+      expect(unknown.status).toBe(400)
+      expect(unknown.body).toMatchObject({ _tag: "TemplateInvalid", position: 3, knownVariables: expect.arrayContaining(["firstName", "handle"]) })
+      expect(unknown.body.message).toContain("did you mean {{firstName}}")
+      const broken = yield* call("POST", "/api/social/drafts", {
+        body: { channel: "mastodon_dm", template: "Hi {{firstName, {{ handle }} {{}} }}", profileIds: [grace] }
+      })
+      expect(broken.status).toBe(400)
+      expect(broken.body).toMatchObject({ _tag: "TemplateInvalid", position: 3 })
+      const everyone = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi", filter: {} } })
+      expect(everyone.status).toBe(400)
+      expect(JSON.stringify(everyone.body)).toContain(String.raw`\"all\": true`)
+      const drafts = yield* call("GET", "/api/social/drafts?limit=100")
+      expect(drafts.body.items.some((d: { body: string }) => d.body.includes("{"))).toBe(false)
       const long = yield* call("POST", "/api/social/drafts", {
         body: { channel: "mastodon_dm", template: "x".repeat(490), profileIds: [grace] }
       })
@@ -92,6 +111,8 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const id = created.body.created[0].id
       const approved = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: { approvedBy: "maria" } })
       expect(approved.body).toMatchObject({ status: "approved", approvedBy: "maria" })
+      const twice = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
+      expect(twice.body).toMatchObject({ _tag: "DraftConflict", message: `Draft ${id} is already approved` })
       expect(typeof approved.body.approvedAt).toBe("string")
       const edited = yield* call("PATCH", `/api/social/drafts/${id}`, { body: { body: "Hey octo, a new text" } })
       expect(edited.body).toMatchObject({ status: "draft", body: "Hey octo, a new text", approvedAt: null, approvedBy: null })
@@ -101,7 +122,7 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       expect(rejected.body).toMatchObject({ status: "rejected", rejectedReason: "tone" })
       const approveRejected = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
       expect(approveRejected.status).toBe(409)
-      expect(approveRejected.body).toMatchObject({ _tag: "DraftConflict", status: "rejected" })
+      expect(approveRejected.body).toMatchObject({ _tag: "DraftConflict", status: "rejected", message: "A rejected draft cannot be approved" })
       const listed = yield* call("GET", `/api/social/drafts?profileId=${octo}`)
       expect(listed.body.items.map((d: { id: number }) => d.id)).toEqual([id])
       expect((yield* call("DELETE", `/api/social/drafts/${id}`)).status).toBe(204)

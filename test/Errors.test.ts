@@ -8,9 +8,9 @@ import { Discovery } from "../src/Discovery.js"
 import { DatabaseUnavailable, SocialTables, TablesMissing } from "../src/Domain/Database.js"
 import { DiscoveryJobFinished, DiscoveryJobNotFound } from "../src/Domain/DiscoveryJob.js"
 import { ProfileNotFound } from "../src/Domain/Profile.js"
-import { DraftConflict, DraftInvalid, DraftNotFound } from "../src/Domain/Draft.js"
+import { DraftConflict, DraftInvalid, DraftNotFound, TemplateInvalid } from "../src/Domain/Draft.js"
 import { ImportRejected } from "../src/Domain/Import.js"
-import { MessageNotFound, SendRefused } from "../src/Domain/Message.js"
+import { ChannelNotConfigured, MessageConflict, MessageNotFound, SendRefused } from "../src/Domain/Message.js"
 import { BadRequest, InternalServerError, RouteNotFound, Unauthorized, Unprocessable } from "../src/Domain/Server.js"
 import { SuppressionNotFound } from "../src/Domain/Suppression.js"
 import { Drafts } from "../src/Drafts.js"
@@ -41,7 +41,10 @@ const statusOf = {
   SuppressionNotFound: 404,
   MessageNotFound: 404,
   SendRefused: 409,
-  DiscoveryJobFinished: 409
+  DiscoveryJobFinished: 409,
+  ChannelNotConfigured: 409,
+  MessageConflict: 409,
+  TemplateInvalid: 400
 } as const
 
 const DeclaredError = Schema.Union(
@@ -61,7 +64,10 @@ const DeclaredError = Schema.Union(
   SuppressionNotFound,
   MessageNotFound,
   SendRefused,
-  DiscoveryJobFinished
+  DiscoveryJobFinished,
+  ChannelNotConfigured,
+  MessageConflict,
+  TemplateInvalid
 )
 type DeclaredError = typeof DeclaredError.Type
 
