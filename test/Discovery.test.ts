@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
+import { UserAgent } from "../src/PlatformClient.js"
 import { call, pgAppLayer, type Reply } from "./support/App.js"
 import { fakeBluesky, fakeGithub, fakeMastodon } from "./support/FakePlatforms.js"
 
@@ -226,6 +227,32 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       expect(failed).toMatchObject({ status: "failed", attempts: 1 })
       expect(failed.lastError).toContain("422")
       expect(failed.lastError).toContain("Validation Failed")
+    }))
+
+  it.effect("a rate-limit reset centuries ahead waits an hour at most and says so; every request names us and carries no tracing headers", () =>
+    Effect.gen(function*() {
+      const { bluesky, github, mastodon } = yield* Platforms
+      github.inject("/search/users", {
+        kind: "status",
+        status: 403,
+        headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999" },
+        body: { message: "API rate limit exceeded for user ID 1." }
+      })
+      const id = yield* start({ platform: "github", filters: { query: "forever", limit: 5 } })
+      const waiting = yield* until(id, ["rate_limited"])
+      const wait = Date.parse(waiting.nextRunAt) - Date.now()
+      expect(wait).toBeGreaterThan(59 * 60_000)
+      expect(wait).toBeLessThanOrEqual(60 * 60_000)
+      expect(waiting.lastError).toContain("it asked to wait until 2286-11-20T17:46:39.000Z; waiting 1h at most")
+      expect((yield* call("POST", `/api/social/discover/${id}/cancel`)).status).toBe(200)
+
+      const seen = [...bluesky.requests, ...mastodon.requests, ...github.requests]
+      expect(github.requests.length).toBeGreaterThan(0)
+      for (const request of seen) {
+        expect(request.headers["user-agent"]).toBe(UserAgent)
+        expect(request.headers["traceparent"]).toBeUndefined()
+        expect(request.headers["b3"]).toBeUndefined()
+      }
     }))
 
   it.effect("GitHub: a per-user quota spent mid-page keeps the page as found and waits; a vanished user is skipped", () =>

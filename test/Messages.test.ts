@@ -3,6 +3,7 @@ import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { MessageSender } from "../src/Messages/Sender.js"
 import { signWebhook } from "../src/Messages/Senders.js"
+import { UserAgent } from "../src/PlatformClient.js"
 import { call, pgAppLayer, type Reply } from "./support/App.js"
 import { ensure, eventually } from "./support/Eventually.js"
 import { fakeBlueskyPds, fakeMastodonStatuses, webhookReceiver } from "./support/FakeChannels.js"
@@ -258,7 +259,12 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       yield* Effect.promise(() =>
         fetch(`${hook.url}/hooks/outreach`, {
           method: "POST",
-          headers: { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signWebhook(secret, id, timestamp, body) },
+          headers: {
+            "webhook-id": id,
+            "webhook-timestamp": String(timestamp),
+            "webhook-signature": signWebhook(secret, id, timestamp, body),
+            "x-sent-by": "test"
+          },
           body
         }))
       pds.state.messages.push({ id: "msg-before-crash", convoId: "convo-did:plc:dave", text: "Hi dave", sender: { did: "did:plc:sender" }, sentAt: new Date().toISOString() })
@@ -455,5 +461,31 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       expect(refused.status).toBe(409)
       expect(refused.body).toMatchObject({ _tag: "MessageConflict", status: "failed", reason: "permanent_failure", message: expect.stringContaining("MessagesDisabled") })
       expect((yield* call("POST", "/api/social/messages/987654/retry")).status).toBe(404)
+    }))
+  it.effect("calls to every channel name us, carry no tracing headers; a webhook Retry-After given as an HTTP date is honoured", () =>
+    Effect.gen(function*() {
+      const { hook, mastodon, pds } = yield* Channels
+      // An HTTP date counts in whole seconds: two seconds ahead is at least one second's wait.
+      hook.limitNext(new Date(Date.now() + 2000).toUTCString())
+      const sql = yield* SqlClient.SqlClient
+      // The webhook cap of this suite is spent by now, and earlier messages wait for it: room for this one only.
+      yield* sql`UPDATE social_messages SET sent_at = sent_at - interval '2 days' WHERE channel = 'webhook' AND status = 'sent'`.pipe(Effect.orDie)
+      yield* sql`UPDATE social_messages SET status = 'failed', error_code = 'test' WHERE channel = 'webhook' AND status = 'queued'`.pipe(Effect.orDie)
+      const draft = yield* approved("person9", "webhook", "Hi 9")
+      const id = (yield* send(draft)).body.id
+      const message = yield* withSender(Effect.gen(function*() {
+        const waiting = yield* eventually(Effect.flatMap(call("GET", `/api/social/messages/${id}`), (r) =>
+          r.body.waitingFor === "rate_limited" ? Effect.succeed(r.body) : Effect.fail(new Error(`not yet: ${r.body.status}`))))
+        expect(Date.parse(waiting.nextAttemptAt) - Date.now()).toBeLessThan(3000)
+        return yield* settled(id)
+      }))
+      expect(message).toMatchObject({ status: "sent", attempts: 1 })
+      const ours = [...pds.requests, ...mastodon.requests, ...hook.requests.filter((r) => r.headers["x-sent-by"] !== "test")]
+      expect(hook.requests.length).toBeGreaterThan(0)
+      for (const request of ours) {
+        expect(request.headers["user-agent"]).toBe(UserAgent)
+        expect(request.headers["traceparent"]).toBeUndefined()
+        expect(request.headers["b3"]).toBeUndefined()
+      }
     }))
 })

@@ -1,4 +1,3 @@
-import { FetchHttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Cause, Data, Duration, Effect, Option, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
@@ -9,7 +8,7 @@ import type { Platform } from "../Domain/Platform.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { mapSqlError } from "../Sql.js"
-import type { ProviderError } from "../PlatformClient.js"
+import { PlatformHttpClient, type ProviderError } from "../PlatformClient.js"
 import type { Provider } from "./Provider.js"
 import { BlueskyProvider } from "./Providers/Bluesky.js"
 import { GithubProvider } from "./Providers/Github.js"
@@ -169,5 +168,5 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) in ${instance}`)
     return { instance } as const
   }),
-  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, FetchHttpClient.layer]
+  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, PlatformHttpClient]
 }) {}

@@ -1,8 +1,8 @@
-import { FetchHttpClient } from "@effect/platform"
 import { Cause, Duration, Effect, Option, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { AppConfig } from "../Config.js"
+import { PlatformHttpClient } from "../PlatformClient.js"
 import type { Channel } from "../Domain/Draft.js"
 import type { ProfileId } from "../Domain/Profile.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
@@ -145,5 +145,5 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
     if (config.workers > 0) yield* Effect.logInfo(`Sending: ${config.workers} sender(s); channels configured: ${ready.join(", ") || "none"}`)
     return { channels: ready } as const
   }),
-  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, FetchHttpClient.layer]
+  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, PlatformHttpClient]
 }) {}

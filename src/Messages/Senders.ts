@@ -3,7 +3,7 @@ import { Data, Effect, Option, Redacted, Schema } from "effect"
 import { createHmac } from "node:crypto"
 import { AppConfig } from "../Config.js"
 import type { Channel } from "../Domain/Draft.js"
-import { fetchJson, type ProviderError } from "../PlatformClient.js"
+import { fetchJson, type ProviderError, rateLimitWait, retryAfterHeader } from "../PlatformClient.js"
 import { channelSetup } from "./Policy.js"
 import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
 
@@ -104,9 +104,10 @@ export const makeSenders = Effect.gen(function*() {
             return yield* new SendFailed({ code: "sender_auth", detail: `webhook answered ${response.status}`, retryable: true })
           }
           if (response.status === 429) {
-            const seconds = Number(response.headers["retry-after"] ?? 60)
-            const retryAt = new Date(Date.now() + (Number.isFinite(seconds) ? Math.max(1, seconds) : 60) * 1000)
-            return yield* new SendFailed({ code: "rate_limited", detail: "webhook answered 429", retryable: true, retryAt })
+            const now = Date.now()
+            const wait = rateLimitWait(retryAfterHeader(response.headers, now), now)
+            const asked = wait.asked !== undefined ? ` (Retry-After asked for longer; waiting until ${wait.until.toISOString()})` : ""
+            return yield* new SendFailed({ code: "rate_limited", detail: `webhook answered 429${asked}`, retryable: true, retryAt: wait.until })
           }
           return yield* new SendFailed({
             code: `http_${response.status}`,
