@@ -1,4 +1,4 @@
-import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Data, Duration, Effect, Layer, ParseResult, Schema } from "effect"
 import { createRequire } from "node:module"
 
@@ -70,7 +70,7 @@ const MinimumWait = 1000
 /** The longest we wait on a platform's word: a reset years ahead is a bug or a joke, not a plan. */
 export const MaxRateLimitWait = Duration.hours(1)
 
-type Headers = HttpClientResponse.HttpClientResponse["headers"]
+type Headers = Readonly<Record<string, string | undefined>>
 
 /** `Retry-After` in seconds or as an HTTP date (RFC 9110), as the time it names. */
 export const retryAfterHeader = (headers: Headers, now: number): Date | undefined => {

@@ -320,4 +320,27 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       expect(again.status).toBe(409)
       expect(again.body).toMatchObject({ _tag: "DiscoveryJobFinished", status: "cancelled" })
     }))
+  it.effect("GET /discover lists jobs newest first, by status and platform, in keyset pages that visit each job once", () =>
+    Effect.gen(function*() {
+      yield* start({ platform: "github", filters: { query: "listing", limit: 1 } })
+      const all = yield* rows((sql) => sql<{ id: number; platform: string; status: string }>`
+        SELECT id::int, platform, status FROM social_discovery_jobs ORDER BY id DESC`)
+      expect(all.length).toBeGreaterThan(3)
+      const seen: Array<number> = []
+      let cursor: string | null = null
+      do {
+        const page: Reply = yield* call("GET", `/api/social/discover?limit=2${cursor !== null ? `&cursor=${cursor}` : ""}`)
+        expect(page.status).toBe(200)
+        seen.push(...page.body.items.map((job: { id: number }) => job.id))
+        cursor = page.body.nextCursor
+      } while (cursor !== null && seen.length < all.length + 2)
+      // Jobs added while paging would come before the first page; none of the listed ones repeat or go missing.
+      expect(seen).toEqual(all.map((job) => job.id))
+      const github = yield* call("GET", "/api/social/discover?platform=github&limit=100")
+      expect(github.body.items.map((job: { id: number }) => job.id)).toEqual(all.filter((job) => job.platform === "github").map((job) => job.id))
+      const cancelled = yield* call("GET", "/api/social/discover?status=cancelled&limit=100")
+      expect(cancelled.body.items.length).toBeGreaterThan(0)
+      expect(cancelled.body.items.every((job: { status: string }) => job.status === "cancelled")).toBe(true)
+      expect((yield* call("GET", "/api/social/discover?status=done")).status).toBe(400)
+    }))
 })

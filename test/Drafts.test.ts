@@ -206,4 +206,32 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const reply = yield* call("POST", "/api/social/drafts", { body: { channel: "bluesky_dm", template: "Hi", profileIds: [renamed] } })
       expect(reply.body.skipped).toEqual([{ profileId: renamed, reason: "opted_out", detail: expect.any(String) }])
     }))
+  it.effect("an archived profile leaves the list and new drafts, its open drafts are withdrawn; its suppression stays", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle, display_name, accepts_dms) VALUES
+        ('bluesky', 'did:plc:shelf', 'shelf.bsky.social', 'Shelf', true),
+        ('bluesky', 'did:plc:boxed', 'boxed.bsky.social', 'Boxed', true)`.pipe(Effect.orDie)
+      const [shelf, boxed] = yield* Effect.all([idOf("shelf.bsky.social"), idOf("boxed.bsky.social")])
+      const draft = (yield* call("POST", "/api/social/drafts", { body: { channel: "bluesky_dm", template: "Hi", profileIds: [shelf] } })).body.created[0]
+      expect((yield* call("POST", "/api/social/suppressions", { body: { platform: "bluesky", handle: "did:plc:boxed" } })).status).toBe(201)
+      for (const id of [shelf, boxed]) {
+        const archived = yield* call("POST", `/api/social/profiles/${id}/archive`)
+        expect(archived.status).toBe(200)
+        expect(archived.body).toMatchObject({ id, status: "archived" })
+      }
+      expect((yield* call("POST", `/api/social/profiles/${shelf}/archive`)).body.status).toBe("archived")
+      expect((yield* call("GET", `/api/social/drafts/${draft.id}`)).body).toMatchObject({ status: "rejected", rejectedReason: "The profile was archived" })
+      const listed = (yield* call("GET", "/api/social/profiles?limit=100")).body.items.map((p: { id: number }) => p.id)
+      expect(listed).not.toContain(shelf)
+      expect(listed).not.toContain(boxed)
+      expect((yield* call("GET", "/api/social/profiles?status=archived")).body.items.map((p: { id: number }) => p.id)).toEqual([boxed, shelf])
+      const byId = yield* call("POST", "/api/social/drafts", { body: { channel: "bluesky_dm", template: "Hi", profileIds: [shelf, boxed] } })
+      expect(byId.body.skipped.map((s: { reason: string }) => s.reason)).toEqual(["archived", "opted_out"])
+      const byFilter = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi", filter: { q: "e" } } })
+      expect(byFilter.body.created.map((d: { profileId: number }) => d.profileId)).not.toContain(shelf)
+      const suppressions = (yield* call("GET", "/api/social/suppressions?limit=100")).body.items
+      expect(suppressions.some((s: { externalId: string }) => s.externalId === "did:plc:boxed")).toBe(true)
+      expect((yield* call("POST", "/api/social/profiles/999999/archive")).status).toBe(404)
+    }))
 })
