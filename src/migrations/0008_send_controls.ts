@@ -7,11 +7,12 @@ import { Effect } from "effect"
  */
 export default Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  // A key names one draft for good, whatever became of the draft's message (cancelled, failed, retried).
+  // A key names one draft for good, whatever became of the draft or its message (cancelled, failed, retried,
+  // deleted): no foreign key, so the binding outlives them.
   yield* sql`
     CREATE TABLE IF NOT EXISTS social_idempotency_keys (
       key text PRIMARY KEY,
-      draft_id bigint NOT NULL REFERENCES social_drafts (id) ON DELETE CASCADE,
+      draft_id bigint NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now()
     )`
   yield* sql`INSERT INTO social_idempotency_keys (key, draft_id)
