@@ -126,7 +126,7 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       const id = yield* start({ platform: "bluesky", filters: { query: "cobol", limit: 10 } })
       const job = yield* until(id, ["succeeded", "failed"])
       expect(job).toMatchObject({ status: "failed", attempts: 3 })
-      expect(job.lastError).toContain("Gave up after 3 attempt(s)")
+      expect(job.lastError).toContain("Gave up after 3 attempts")
       expect(job.lastError).toContain("503")
     }))
 

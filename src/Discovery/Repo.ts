@@ -106,7 +106,8 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
     const claim = Effect.fn("Discovery/Repo.claim")(function*(owner: string, lease: Duration.Duration) {
       yield* sql`UPDATE social_discovery_jobs SET status = 'failed', finished_at = now(), lease_owner = NULL,
           lease_expires_at = NULL, updated_at = now(),
-          last_error = 'Abandoned by its worker ' || attempts || ' time(s) (instance stopped or crashed mid-job)'
+          last_error = 'Abandoned by its worker ' || attempts || CASE WHEN attempts = 1 THEN ' time' ELSE ' times' END
+            || ' (instance stopped or crashed mid-job)'
         WHERE status = 'running' AND lease_expires_at < now() AND attempts >= max_attempts`.pipe(
         Effect.catchTag("SqlError", mapSqlError)
       )

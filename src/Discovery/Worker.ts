@@ -95,7 +95,7 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
             .pipe(Effect.zipRight(jobs.fail(job.id, owner, error.reason)))
         case "ProviderUnavailable": {
           if (job.attempts >= job.maxAttempts) {
-            const reason = `Gave up after ${job.attempts} attempt(s): ${error.reason}`
+            const reason = `Gave up after ${job.attempts} attempt${job.attempts === 1 ? "" : "s"}: ${error.reason}`
             return Effect.logWarning(`Discovery job ${job.id} failed: ${reason}`)
               .pipe(Effect.zipRight(jobs.fail(job.id, owner, reason)))
           }

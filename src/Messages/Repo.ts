@@ -245,7 +245,8 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
         // A message that keeps killing its sender (or outlasting its lease) is not retried forever.
         yield* sql`UPDATE social_messages SET status = 'failed', error_code = 'abandoned', lease_owner = NULL,
             lease_expires_at = NULL, updated_at = now(),
-            error_detail = 'Abandoned by its sender ' || attempts || ' time(s); delivery unknown, check before resending'
+            error_detail = 'Abandoned by its sender ' || attempts || CASE WHEN attempts = 1 THEN ' time' ELSE ' times' END
+              || '; delivery unknown, check before resending'
           WHERE channel = ${limits.channel} AND status = 'sending' AND lease_expires_at < now() AND attempts >= ${limits.maxAttempts}`
         const [usage] = yield* sql<{ lastDay: number; due: boolean }>`
           SELECT (SELECT count(*)::int FROM social_messages WHERE channel = ${limits.channel} AND status IN ('sending', 'sent')

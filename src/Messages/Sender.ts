@@ -44,7 +44,7 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
         )
       }
       if (message.attempts >= config.maxAttempts) {
-        return repo.markFailed(message.id, owner, error.code, `Gave up after ${message.attempts} attempt(s): ${error.detail}`)
+        return repo.markFailed(message.id, owner, error.code, `Gave up after ${message.attempts} attempt${message.attempts === 1 ? "" : "s"}: ${error.detail}`)
       }
       const at = error.retryAt ?? new Date(Date.now() + backoff(config.retryBase, message.attempts))
       return Effect.logWarning(`Message ${message.id} will retry at ${at.toISOString()}: ${error.detail}`).pipe(
