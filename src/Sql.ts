@@ -1,6 +1,6 @@
 import { SqlClient, type SqlError } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
-import { Duration, Effect, Layer, Option, Redacted, Schedule, String } from "effect"
+import { Data, Duration, Effect, Layer, Option, Redacted, Schedule, String } from "effect"
 import pg from "pg"
 import { AppConfig } from "./Config.js"
 import { DatabaseUnavailable, SocialTables, TablesMissing } from "./Domain/Database.js"
@@ -53,6 +53,26 @@ export const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => 
 export const suppressedSql = `EXISTS (SELECT 1 FROM social_suppressions s WHERE s.platform = p.platform
   AND (lower(s.handle) = lower(p.handle) OR s.external_id = p.external_id))`
 
+/**
+ * A database error nobody expected (a bug, or a schema changed by hand), described by what PostgreSQL says
+ * about it without any of the values involved: its SQLSTATE and the constraint, table and column it names.
+ * PostgreSQL's own message is left out, since it can quote the offending value.
+ */
+export class UnexpectedDatabaseError extends Data.TaggedError("UnexpectedDatabaseError")<{ readonly message: string }> {
+  static readonly from = (error: SqlError.SqlError) => {
+    const cause = error.cause
+    if (!(cause instanceof pg.DatabaseError)) return new UnexpectedDatabaseError({ message: `${error.message}: ${describeCause(error)}` })
+    const where = [
+      cause.constraint !== undefined ? `constraint ${cause.constraint}` : undefined,
+      cause.table !== undefined ? `table ${cause.table}` : undefined,
+      cause.column !== undefined ? `column ${cause.column}` : undefined
+    ].filter((part) => part !== undefined)
+    return new UnexpectedDatabaseError({
+      message: `${error.message}: SQLSTATE ${cause.code ?? "unknown"}${where.length > 0 ? ` (${where.join(", ")})` : ""}`
+    })
+  }
+}
+
 /** Our tables that do not exist in the current schema right now. */
 export const missingTables = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -85,7 +105,7 @@ export const mapSqlError = (error: SqlError.SqlError) =>
       const tables = missing.length > 0 ? missing : named
       if (tables.length > 0) return yield* TablesMissing.of(tables)
     }
-    return yield* Effect.die(error)
+    return yield* Effect.die(UnexpectedDatabaseError.from(error))
   })
 
 const pgClient = (url: Redacted.Redacted, maxConnections: number, connectTimeout: Duration.Duration) =>

@@ -10,7 +10,9 @@ describe("AppConfig", () => {
     Effect.gen(function*() {
       const config = yield* load({})
       expect(config.port).toBe(3000)
-      expect(config.host).toBe("0.0.0.0")
+      // No token: the open API listens on this machine only.
+      expect(config.host).toBe("127.0.0.1")
+      expect(config.openApi).toBe(true)
       expect(Option.isNone(config.databaseUrl)).toBe(true)
       expect(Option.isNone(config.apiToken)).toBe(true)
       expect(config.migrateOnStart).toBe(true)
@@ -44,6 +46,19 @@ describe("AppConfig", () => {
       expect(JSON.stringify(config)).not.toContain("u:p@")
     }))
 
+  it.effect("without a token a public HOST needs ALLOW_OPEN_API; with a token HOST defaults to every interface", () =>
+    Effect.gen(function*() {
+      const refused = yield* Effect.flip(load({ HOST: "0.0.0.0" }))
+      expect(String(refused)).toContain("HOST")
+      expect(String(refused)).toContain("ALLOW_OPEN_API")
+      expect((yield* load({ HOST: "0.0.0.0", ALLOW_OPEN_API: "true" })).host).toBe("0.0.0.0")
+      expect((yield* load({ HOST: "::1" })).host).toBe("::1")
+      const withToken = yield* load({ API_TOKEN: "s3cret-token" })
+      expect(withToken.host).toBe("0.0.0.0")
+      expect(withToken.openApi).toBe(false)
+      expect((yield* load({ API_TOKEN: "s3cret-token", HOST: "10.0.0.5" })).host).toBe("10.0.0.5")
+    }))
+
   for (
     const [name, value] of [
       ["PORT", "abc"],
@@ -53,7 +68,10 @@ describe("AppConfig", () => {
       ["LOG_LEVEL", "loud"],
       ["LOG_FORMAT", "xml"],
       ["MIGRATION_LOCK_TIMEOUT", "soon"],
-      ["API_TOKEN", ""]
+      ["API_TOKEN", ""],
+      ["SHUTDOWN_GRACE", "later"],
+      ["MAX_CONNECTIONS", "0"],
+      ["HTTP_HEADERS_TIMEOUT", "x"]
     ] as const
   ) {
     it.effect(`a bad ${name} fails startup with a message naming it`, () =>

@@ -1,4 +1,3 @@
-import { NodeHttpServer } from "@effect/platform-node"
 import { SqlError } from "@effect/sql"
 import { expect, it, layer } from "@effect/vitest"
 import { Effect, Exit, Layer, Ref, Schema } from "effect"
@@ -11,12 +10,23 @@ import { ProfileNotFound } from "../src/Domain/Profile.js"
 import { DraftConflict, DraftInvalid, DraftNotFound, TemplateInvalid } from "../src/Domain/Draft.js"
 import { ImportRejected } from "../src/Domain/Import.js"
 import { ChannelNotConfigured, MessageConflict, MessageNotFound, SendRefused } from "../src/Domain/Message.js"
-import { BadRequest, InternalServerError, RouteNotFound, Unauthorized, Unprocessable } from "../src/Domain/Server.js"
+import {
+  BadRequest,
+  InternalServerError,
+  PayloadTooLarge,
+  RouteNotFound,
+  ShuttingDown,
+  Unauthorized,
+  Unprocessable,
+  UnsupportedMediaType
+} from "../src/Domain/Server.js"
 import { SuppressionNotFound } from "../src/Domain/Suppression.js"
 import { Drafts } from "../src/Drafts.js"
 import { Health } from "../src/Health.js"
 import { Messages } from "../src/Messages.js"
-import { HttpApiLive } from "../src/Http.js"
+import { HttpApiLive, ServerTest } from "../src/Http.js"
+import { Lifecycle } from "../src/Lifecycle.js"
+import { SchemaState } from "../src/Sql/SchemaState.js"
 import { LoggingLive } from "../src/Logging.js"
 import { Profiles } from "../src/Profiles.js"
 import { mapSqlError } from "../src/Sql.js"
@@ -31,6 +41,9 @@ const statusOf = {
   DiscoveryJobNotFound: 404,
   Unauthorized: 401,
   BadRequest: 400,
+  PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  ShuttingDown: 503,
   Unprocessable: 422,
   InternalServerError: 500,
   RouteNotFound: 404,
@@ -54,6 +67,9 @@ const DeclaredError = Schema.Union(
   DiscoveryJobNotFound,
   Unauthorized,
   BadRequest,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  ShuttingDown,
   Unprocessable,
   InternalServerError,
   RouteNotFound,
@@ -77,6 +93,9 @@ class Failure extends Effect.Service<Failure>()("test/Failure", {
 
 const failing = Effect.flatMap(Failure, Ref.get).pipe(Effect.flatMap(Effect.fail))
 
+// The schema guard in front of /api, told the schema is complete: these tests are about what services fail with.
+const SchemaComplete = Layer.succeed(SchemaState, new SchemaState({ missing: Effect.succeed([]), require: Effect.void, requireNow: Effect.void }))
+
 // Every service the HTTP layer calls fails with whatever error the property put in `Failure`.
 const FailingServices = Layer.mergeAll(
   Layer.effect(Profiles, Effect.map(Failure, (ref) => new Profiles({ get: () => Effect.flatMap(Ref.get(ref), Effect.fail), list: () => Effect.flatMap(Ref.get(ref), Effect.fail) } as never))),
@@ -90,7 +109,9 @@ const FailingServices = Layer.mergeAll(
 const app = HttpApiLive.pipe(
   Layer.provide(FailingServices),
   Layer.provideMerge(Failure.Default),
-  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(SchemaComplete),
+  Layer.provideMerge(ServerTest),
+  Layer.provide(Lifecycle.Default),
   Layer.provide(LoggingLive),
   Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))
 )
@@ -143,8 +164,12 @@ it.effect.prop(
       const down = yield* Effect.flip(mapSqlError(sqlError(connectionCode, other)))
       expect(down._tag).toBe("DatabaseUnavailable")
       expect(down.message).not.toContain(other.length > 3 ? other : "\u0000")
-      const bug = yield* Effect.exit(mapSqlError(sqlError(otherCode, other)))
+      const bug = yield* Effect.exit(mapSqlError(sqlError(otherCode, `value «${other}»`)))
       expect(Exit.isFailure(bug) && bug.cause._tag).toBe("Die")
+      // Logged by its SQLSTATE, never with PostgreSQL's message (which can quote the values).
+      const defect = Exit.isFailure(bug) && bug.cause._tag === "Die" ? bug.cause.defect as Error : undefined
+      expect(defect?.message).toContain(`SQLSTATE ${otherCode}`)
+      expect(defect?.message).not.toContain("«")
       const notOurs = yield* Effect.exit(mapSqlError(sqlError("42P01", `relation "x${table}" does not exist`)))
       expect(Exit.isFailure(notOurs) && notOurs.cause._tag).toBe("Die")
     })
@@ -160,7 +185,9 @@ const Defects = HttpApiLive.pipe(
     Layer.succeed(Messages, new Messages({} as never)),
     Layer.succeed(Suppressions, new Suppressions({} as never))
   )),
-  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(SchemaComplete),
+  Layer.provideMerge(ServerTest),
+  Layer.provide(Lifecycle.Default),
   Layer.provide(LoggingLive),
   Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))
 )

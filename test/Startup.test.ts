@@ -73,6 +73,22 @@ describe("The service process", () => {
     expect(await tableNames(db.url)).toEqual([])
   }, 60_000)
 
+  it("without API_TOKEN the listening socket is on loopback; a public HOST without a token refuses to start", async () => {
+    const port = await freePort()
+    const server = start("src/main.ts", [], { DATABASE_URL: url, PORT: String(port), DISCOVERY_WORKERS: "0", SENDER_WORKERS: "0" })
+    try {
+      await waitFor(async () => (await get(port, "/health/ready")).status === 200, 30_000, "readiness")
+      // The address is the listening socket's own (server.address()), as logged when it is bound.
+      expect(server.output()).toContain(`Listening on http://127.0.0.1:${port}`)
+      expect(server.output()).toContain("listens on 127.0.0.1 only")
+    } finally {
+      server.child.kill("SIGKILL")
+    }
+    const open = await run(process.execPath, ["--import", "tsx", "src/main.ts"], { DATABASE_URL: url, HOST: "0.0.0.0" })
+    expect(open.code).toBe(1)
+    expect(open.stdout + open.stderr).toContain("ALLOW_OPEN_API")
+  }, 60_000)
+
   it("a bad setting stops startup with a message naming the variable", async () => {
     const finished = await run(process.execPath, ["--import", "tsx", "src/main.ts"], { PORT: "eighty" })
     expect(finished.code).toBe(1)

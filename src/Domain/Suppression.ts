@@ -1,6 +1,7 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Either, Schema } from "effect"
 import { normaliseSuppression } from "../Suppressions/Policy.js"
+import { Text, TrimmedText } from "./Text.js"
 import { Platform } from "./Platform.js"
 import { Timestamp } from "./Timestamp.js"
 
@@ -17,10 +18,10 @@ export type Suppression = typeof Suppression.Type
 
 export const NewSuppression = Schema.Struct({
   platform: Platform,
-  handle: Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(512)).annotations({
+  handle: TrimmedText.pipe(Schema.minLength(1), Schema.maxLength(512)).annotations({
     description: "A handle with or without @ (any case), a Bluesky DID, a Mastodon user@host, a GitHub login or user id, or a profile URL"
   }),
-  reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
+  reason: Schema.optional(Text.pipe(Schema.maxLength(1000)))
 }).pipe(
   // Something that names nobody would be stored and match nobody: refuse it, naming the field.
   Schema.filter((entry) =>

@@ -5,6 +5,7 @@ import { AppConfig } from "../Config.js"
 import { PlatformHttpClient } from "../PlatformClient.js"
 import type { Channel } from "../Domain/Draft.js"
 import type { ProfileId } from "../Domain/Profile.js"
+import { Supervisor } from "../Jobs/Supervisor.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
@@ -27,6 +28,7 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
     const { sending: config } = yield* AppConfig
     const repo = yield* MessagesRepo
     const profiles = yield* ProfilesRepo
+    const supervisor = yield* Supervisor
     const senders = yield* makeSenders
     const instance = `${hostname()}/${process.pid}`
 
@@ -137,13 +139,13 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
       }).pipe(Effect.catchAll((error) => Effect.logWarning(`Reply check on ${channel} failed: ${error.message}`)))
     }, { discard: true })
 
-    for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(loop)
+    yield* supervisor.run("sender", config.workers, loop)
     if (config.workers > 0) {
-      yield* Effect.forkScoped(checkReplies.pipe(Effect.repeat(Schedule.spaced(config.replyCheckInterval))))
+      yield* supervisor.run("reply-check", 1, checkReplies.pipe(Effect.repeat(Schedule.spaced(config.replyCheckInterval))))
     }
     const ready = channels.filter((channel) => senders[channel] !== undefined)
     if (config.workers > 0) yield* Effect.logInfo(`Sending: ${config.workers} sender(s); channels configured: ${ready.join(", ") || "none"}`)
     return { channels: ready } as const
   }),
-  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, PlatformHttpClient]
+  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, Supervisor.Default, PlatformHttpClient]
 }) {}
