@@ -16,6 +16,7 @@ import type { ProfileId, ProfileStatus } from "./Domain/Profile.js"
 import { type Candidate, DraftsRepo } from "./Drafts/Repo.js"
 import { checkLength, checkTemplate, describeProblem, renderParts } from "./Drafts/Template.js"
 import { type ChannelSetup, channelSetup, notConfiguredMessage } from "./Messages/Policy.js"
+
 export interface Skipped {
   readonly profileId: number
   readonly reason: SkipReason

@@ -137,7 +137,7 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
     const retry = Effect.fn("Messages.retry")(function*(id: MessageId) {
       const outcome = yield* repo.retry(id, (message, facts) =>
         message.status === "sent"
-          ? { reason: "permanent_failure", message: `Message ${id} was sent; it is not sent again` }
+          ? { reason: "already_sent", message: `Message ${id} was sent; it is not sent again` }
           : retryRefusalOf(message, facts, setup[message.channel]))
       switch (outcome._tag) {
         case "NotFound":
@@ -170,7 +170,7 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
       })
     })
 
-    return { queue, queueMany, get, list, cancel, retry, channels, setup } as const
+    return { queue, queueMany, get, list, cancel, retry, channels } as const
   }),
   dependencies: [MessagesRepo.Default, DraftsRepo.Default]
 }) {}

@@ -452,7 +452,7 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const cancelSent = yield* call("POST", `/api/social/messages/${requeued.id}/cancel`)
       expect(cancelSent.status).toBe(409)
       expect(cancelSent.body).toMatchObject({ _tag: "MessageConflict", status: "sent", reason: "not_queued" })
-      expect((yield* call("POST", `/api/social/messages/${requeued.id}/retry`)).status).toBe(409)
+      expect((yield* call("POST", `/api/social/messages/${requeued.id}/retry`)).body).toMatchObject({ _tag: "MessageConflict", reason: "already_sent" })
 
       const permanent = (yield* send(yield* approved("person14", "webhook", "Hi 14"))).body.id
       yield* sql`UPDATE social_messages SET status = 'failed', attempts = 1, error_code = 'MessagesDisabled',

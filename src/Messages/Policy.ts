@@ -128,7 +128,10 @@ export const retryRefusal = (errorCode: string | null): string | undefined => {
 
 /** Why a message may not be queued (or queued again) now; the channel's case names the missing settings. */
 export type Refusal =
-  | { readonly reason: "opted_out" | "replied" | "already_contacted" | "not_approved" | "permanent_failure"; readonly message: string }
+  | {
+    readonly reason: "opted_out" | "replied" | "already_contacted" | "not_approved" | "permanent_failure" | "already_sent"
+    readonly message: string
+  }
   | { readonly reason: "channel_not_configured"; readonly message: string; readonly setup: ChannelSetup }
 
 const refusalFor = (facts: { readonly blocked: string | null; readonly otherMessageId: number | null }): Refusal | undefined => {
