@@ -19,9 +19,10 @@ export interface BuiltPage {
 
 /**
  * The modules of this repository a browser may run: the API definition (`src/Api.ts`, each `X/Api.ts`),
- * the domain schemas and the template rules. Anything else under `src/` is server code.
+ * the domain schemas, the concepts' pure rules (`X/Policy.ts`) and the template rules. Anything else under
+ * `src/` is server code.
  */
-const browserSafeSource = /^src\/(Api\.ts|[A-Za-z]+\/Api\.ts|Domain\/[A-Za-z]+\.ts|Drafts\/Template\.ts)$/
+const browserSafeSource = /^src\/(Api\.ts|[A-Za-z]+\/(Api|Policy)\.ts|Domain\/[A-Za-z]+\.ts|Drafts\/Template\.ts)$/
 
 const serverPackage = /(^|\/)node_modules\/(@effect\/(sql|sql-pg|platform-node|platform-node-shared|experimental)|pg|pg-[a-z-]+|postgres-[a-z-]+|@electric-sql\/[^/]+|csv-parse|esbuild|tsx)\//
 
