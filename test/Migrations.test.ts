@@ -260,8 +260,8 @@ describe("Drift, detected completely and repaired only on purpose", () => {
         const refused = yield* Effect.flip((yield* Migrations).repair({ recreateEmpty: false }))
         assert(refused._tag === "RepairRefused")
         expect(refused.reasons).toEqual([
-          "table social_profiles is missing: it may have held rows, and social_drafts.profile_id and " +
-          "social_messages.profile_id still point at ids of its lost rows"
+          "table social_profiles is missing: any rows it held are lost, and social_drafts.profile_id and " +
+          "social_messages.profile_id refer to them"
         ])
         expect(refused.remedy).toContain("npm run migrate -- repair --recreate-empty")
         expect(yield* Effect.promise(() => tableNames(url))).not.toContain("social_profiles")

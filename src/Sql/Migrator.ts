@@ -316,7 +316,7 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
         )
       }).pipe(
         Effect.tap(({ actions }) =>
-          actions.length > 0 ? Effect.logWarning(`Schema repaired: ${actions.join("; ")}`) : Effect.void
+          actions.length > 0 ? Effect.logWarning(`Schema repaired in one transaction: ${actions.length} change(s)`) : Effect.void
         ),
         Effect.withSpan("Migrations.repair")
       )

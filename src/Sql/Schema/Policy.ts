@@ -140,8 +140,10 @@ export const drift = (differences: ReadonlyArray<Difference>, newerMigrationsApp
 const constraintOrder = ["p", "u", "x", "c", "f", "t"]
 
 export interface RepairPlan {
-  /** Why the repair cannot go ahead; when not empty, nothing is done. */
-  readonly refusals: ReadonlyArray<string>
+  /** Tables and columns gone with their rows: only a backup or `recreateEmpty` helps. Nothing is done. */
+  readonly lost: ReadonlyArray<string>
+  /** Changes that need a person (a column's type changed). Nothing is done. */
+  readonly manual: ReadonlyArray<string>
   readonly createTables: ReadonlyArray<string>
   readonly addColumns: ReadonlyArray<Column>
   /** Columns whose default or NOT NULL differ: restored in place. */
@@ -163,7 +165,8 @@ export const planRepair = (
   live: SchemaDescription,
   options: { readonly recreateEmpty: boolean }
 ): RepairPlan => {
-  const refusals: Array<string> = []
+  const lost: Array<string> = []
+  const manual: Array<string> = []
   const liveTables = new Set(live.tables)
   const missingTables = expected.tables.filter((table) => !liveTables.has(table))
   const recreated = new Set(options.recreateEmpty ? missingTables : [])
@@ -176,9 +179,9 @@ export const planRepair = (
       const referencedBy = expected.constraints
         .filter((c) => c.type === "f" && c.references === table && liveTables.has(c.table))
         .map((c) => `${c.table}.${c.columns.join(", ")}`)
-      refusals.push(
-        `table ${table} is missing: it may have held rows` +
-          (referencedBy.length > 0 ? `, and ${referencedBy.join(" and ")} still point at ids of its lost rows` : "")
+      lost.push(
+        `table ${table} is missing: any rows it held are lost` +
+          (referencedBy.length > 0 ? `, and ${referencedBy.join(" and ")} refer to them` : "")
       )
     }
   }
@@ -188,9 +191,9 @@ export const planRepair = (
     const found = liveColumns.get(`${column.table}.${column.name}`)
     if (found === undefined) {
       if (options.recreateEmpty) addColumns.push(column)
-      else refusals.push(`column ${column.table}.${column.name} is missing: its values are lost`)
+      else lost.push(`column ${column.table}.${column.name} is missing: its values are lost`)
     } else if (found.type !== column.type || found.identity !== column.identity || found.generated !== column.generated) {
-      refusals.push(
+      manual.push(
         `column ${column.table}.${column.name} is ${columnDefinition(found)}, the migrations make it ${columnDefinition(column)}: ` +
           "change it back by hand (ALTER TABLE) or restore from a backup"
       )
@@ -218,7 +221,8 @@ export const planRepair = (
     createIndexes.push(index)
   }
   return {
-    refusals,
+    lost,
+    manual,
     createTables: [...recreated],
     addColumns,
     alterColumns,

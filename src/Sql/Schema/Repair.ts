@@ -56,26 +56,32 @@ export const repairSchema = (expected: SchemaDescription, options: { readonly re
       return key.length === 1 ? `${q(key[0]!)}::text AS key` : "'' AS key"
     }
 
-    const refusals = [...plan.refusals]
+    const violations: Array<string> = []
     const restoredKeys = plan.addConstraints.filter((c) => c.type === "f")
     if (!options.recreateEmpty) {
       for (const fk of restoredKeys.filter((c) => liveTables.has(c.table) && liveTables.has(c.references!))) {
         const [row] = yield* sql.unsafe<{ n: number }>(`SELECT count(*)::int AS n FROM ${q(fk.table)} WHERE ${dangling(fk)}`)
         if (row!.n > 0) {
-          refusals.push(
+          violations.push(
             `${row!.n} row(s) of ${fk.table} have ${fk.columns.join(", ")} pointing at ${fk.references} rows that do not ` +
               `exist, so ${fk.name} cannot be restored`
           )
         }
       }
     }
+    const refusals = [...plan.lost, ...violations, ...plan.manual]
     if (refusals.length > 0) {
-      return yield* RepairRefused.of(
-        refusals,
-        "Restore the database from a backup (the rows are gone or wrong), or, accepting the loss, run " +
-          `${RecreateEmptyCommand}: it recreates missing tables and columns empty, removes or nulls the rows that point at ` +
-          "lost rows (each foreign key's ON DELETE rule decides), and lists them. A changed column type needs a person."
-      )
+      const remedies = [
+        ...(plan.lost.length + violations.length > 0
+          ? [
+            "Restore the database from a backup, or, accepting the loss, run " +
+            `${RecreateEmptyCommand}: it recreates missing tables and columns empty, removes or nulls the rows that point ` +
+            "at rows that do not exist (each foreign key's ON DELETE rule decides), and lists them."
+          ]
+          : []),
+        ...(plan.manual.length > 0 ? ["Change the column back by hand (ALTER TABLE), or restore from a backup."] : [])
+      ]
+      return yield* RepairRefused.of(refusals, remedies.join(" "))
     }
     if (isEmptyPlan(plan)) return { actions } satisfies RepairReport
 
