@@ -322,18 +322,32 @@ describe("Drift, detected completely and repaired only on purpose", () => {
           yield* Effect.promise(() =>
             query(
               url,
-              `DROP TABLE social_discovery_jobs, social_profiles CASCADE;
+              `DROP TABLE social_discovery_jobs, social_drafts CASCADE;
                DROP INDEX social_messages_due_idx;
-               ALTER TABLE social_drafts DROP CONSTRAINT social_drafts_approval_check;
+               ALTER TABLE social_profiles DROP CONSTRAINT social_profiles_handle_check;
                ALTER TABLE social_messages ALTER COLUMN recipient DROP DEFAULT;
                ALTER TABLE social_suppressions DROP COLUMN external_id;
                DROP TABLE social_channel_pacing`
             )
           )
           const { actions } = yield* (yield* Migrations).repair({ recreateEmpty: true })
-          expect(actions).toContain("recreated column social_suppressions.external_id (text): its old values are lost")
-          expect(actions).toContain("restored column social_messages.recipient to text DEFAULT ''::text NOT NULL")
-          expect(actions).toContain("restored index social_messages.social_messages_due_idx")
+          expect(actions).toEqual(expect.arrayContaining([
+            "recreated table social_discovery_jobs, empty",
+            "recreated table social_drafts, empty",
+            "recreated column social_suppressions.external_id (text): its old values are lost",
+            "restored column social_messages.recipient to text DEFAULT ''::text NOT NULL",
+            "social_profiles: set discovery_job_id to NULL in 2 row(s) (id 1, 2) whose discovery_job_id pointed at " +
+            "social_discovery_jobs rows that are gone (social_profiles_discovery_job_id_fkey, ON DELETE SET NULL)",
+            "social_messages: removed 1 row(s) (id 1) whose draft_id pointed at social_drafts rows that are gone " +
+            "(social_messages_draft_id_fkey, ON DELETE RESTRICT)",
+            "restored index social_messages.social_messages_due_idx",
+            "social_discovery_jobs: new ids start at 2, above every id still referenced, so no new row takes an old row's id",
+            "social_drafts: new ids start at 3, above every id still referenced, so no new row takes an old row's id"
+          ]))
+          expect(yield* Effect.promise(() => query(url, "SELECT handle FROM social_profiles ORDER BY id"))).toEqual([
+            { handle: "bob.bsky.social" },
+            { handle: "ann.bsky.social" }
+          ])
           expect(yield* Effect.promise(() => schemaDump(url))).toEqual(yield* Effect.promise(() => schemaDump(fresh.url)))
         })
       )

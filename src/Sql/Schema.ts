@@ -67,49 +67,61 @@ export const describeCurrentSchema: Effect.Effect<
     rel AS (
       SELECT c.oid, c.relname FROM pg_class c JOIN ns ON c.relnamespace = ns.oid
       WHERE c.relkind IN ('r', 'p') AND c.relname <> ${MigrationsTable}
-    ),
-    cols AS (
-      SELECT r.relname, a.attnum, json_build_object(
-        'table', r.relname, 'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
-        'notNull', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid),
-        'identity', a.attidentity::text, 'generated', a.attgenerated::text) AS j
-      FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-    ),
-    cons AS (
-      SELECT r.relname, con.conname, json_build_object(
-        'table', r.relname, 'name', con.conname, 'type', con.contype::text,
-        'definition', pg_get_constraintdef(con.oid),
-        'columns', (SELECT coalesce(json_agg(a.attname ORDER BY k.i), '[]') FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
-          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n),
-        'references', (SELECT f.relname FROM pg_class f WHERE f.oid = con.confrelid),
-        'referencedColumns', (SELECT coalesce(json_agg(a.attname ORDER BY k.i), '[]') FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
-          JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n),
-        'onDelete', CASE WHEN con.contype = 'f' THEN con.confdeltype::text END) AS j
-      FROM rel r JOIN pg_constraint con ON con.conrelid = r.oid
-      WHERE con.contype <> 'n'
-    ),
-    idx AS (
-      SELECT r.relname, ic.relname AS name, json_build_object(
-        'table', r.relname, 'name', ic.relname, 'definition', pg_get_indexdef(i.indexrelid), 'valid', i.indisvalid) AS j
-      FROM rel r JOIN pg_index i ON i.indrelid = r.oid JOIN pg_class ic ON ic.oid = i.indexrelid
-      WHERE NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid AND con.conrelid = r.oid)
     )
     SELECT (SELECT nspname FROM ns) AS schema, json_build_object(
       'migrationsTable', EXISTS (SELECT 1 FROM pg_class c JOIN ns ON c.relnamespace = ns.oid WHERE c.relname = ${MigrationsTable}),
       'tables', (SELECT coalesce(json_agg(relname ORDER BY relname), '[]') FROM rel),
-      'columns', (SELECT coalesce(json_agg(j ORDER BY relname, attnum), '[]') FROM cols),
-      'constraints', (SELECT coalesce(json_agg(j ORDER BY relname, conname), '[]') FROM cons),
-      'indexes', (SELECT coalesce(json_agg(j ORDER BY relname, name), '[]') FROM idx)
+      'columns', (SELECT coalesce(json_agg(json_build_object(
+          'table', r.relname, 'name', a.attname, 'number', a.attnum, 'type', format_type(a.atttypid, a.atttypmod),
+          'notNull', a.attnotnull, 'default', pg_get_expr(d.adbin, d.adrelid),
+          'identity', a.attidentity, 'generated', a.attgenerated) ORDER BY r.relname, a.attnum), '[]')
+        FROM rel r JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+        LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum),
+      'constraints', (SELECT coalesce(json_agg(json_build_object(
+          'table', r.relname, 'name', con.conname, 'type', con.contype, 'definition', pg_get_constraintdef(con.oid),
+          'keys', con.conkey, 'references', f.relname, 'referencedKeys', con.confkey,
+          'onDelete', CASE WHEN con.contype = 'f' THEN con.confdeltype END) ORDER BY r.relname, con.conname), '[]')
+        FROM rel r JOIN pg_constraint con ON con.conrelid = r.oid LEFT JOIN pg_class f ON f.oid = con.confrelid
+        WHERE con.contype <> 'n'),
+      'indexes', (SELECT coalesce(json_agg(json_build_object(
+          'table', r.relname, 'name', ic.relname, 'definition', pg_get_indexdef(i.indexrelid), 'valid', i.indisvalid)
+          ORDER BY r.relname, ic.relname), '[]')
+        FROM rel r JOIN pg_index i ON i.indrelid = r.oid JOIN pg_class ic ON ic.oid = i.indexrelid
+        LEFT JOIN pg_constraint owner ON owner.conindid = i.indexrelid AND owner.conrelid = r.oid
+        WHERE owner.oid IS NULL)
     )::text AS description`
   const { description, schema } = rows[0]!
-  const parsed = JSON.parse(description) as SchemaDescription & { readonly migrationsTable: boolean }
+  type Row<A> = { -readonly [K in keyof A]: A[K] }
+  const parsed = JSON.parse(description) as {
+    readonly migrationsTable: boolean
+    readonly tables: ReadonlyArray<string>
+    readonly columns: ReadonlyArray<Row<Column> & { number?: number }>
+    readonly constraints: ReadonlyArray<
+      Omit<Constraint, "columns" | "referencedColumns"> & { keys: Array<number> | null; referencedKeys: Array<number> | null }
+    >
+    readonly indexes: ReadonlyArray<Index>
+  }
+  // Key columns come as numbers (a subquery per constraint made the query slow to plan): named here.
+  const names = new Map(parsed.columns.map((c) => [`${c.table}.${c.number}`, c.name]))
+  const named = (table: string | null, keys: Array<number> | null) =>
+    (keys ?? []).map((n) => names.get(`${table}.${n}`) ?? String(n))
   // pg_get_indexdef always qualifies the table (a temporary one as `pg_temp.`); the other deparsers qualify
   // only what is outside search_path, which none of ours is.
   const unqualify = (text: string) => text.split(`${quoteIdent(schema ?? "public")}.`).join("").split("pg_temp.").join("")
   return {
-    ...parsed,
-    constraints: parsed.constraints.map((c) => ({ ...c, definition: unqualify(c.definition) })),
+    migrationsTable: parsed.migrationsTable,
+    tables: parsed.tables,
+    columns: parsed.columns.map(({ number: _, ...column }) => column),
+    constraints: parsed.constraints.map(({ keys, referencedKeys, ...c }) => ({
+      table: c.table,
+      name: c.name,
+      type: c.type,
+      definition: unqualify(c.definition),
+      columns: named(c.table, keys),
+      references: c.references,
+      referencedColumns: named(c.references, referencedKeys),
+      onDelete: c.onDelete
+    })),
     indexes: parsed.indexes.map((i) => ({ ...i, definition: unqualify(i.definition) }))
   }
 })
