@@ -14,9 +14,9 @@ import {
   SchemaDrift
 } from "../Domain/Migration.js"
 import { SqlLive } from "../Sql.js"
-import { describeCurrentSchema, describeProducedBy, MigrationsTable, type SchemaDescription } from "./Schema.js"
+import { describeCurrentSchema, describeProducedBy, empty as emptySchema, MigrationsTable, type SchemaDescription } from "./Schema.js"
 import { expectedSchema } from "./Schema/Expected.js"
-import { compare as compareSchemas, type Difference, describeDifference, drift } from "./Schema/Policy.js"
+import { compare as compareSchemas, type Difference, describeDifference, drift, rowsLost } from "./Schema/Policy.js"
 import { repairSchema } from "./Schema/Repair.js"
 // One key for "this database is being migrated", shared by every instance and by `npm run migrate`.
 const AdvisoryLockKey = 7_263_310_411
@@ -75,10 +75,6 @@ export interface RepairResult {
   readonly pending: ReadonlyArray<string>
 }
 
-/** Tables or columns gone: their rows went with them, and only a backup or `--recreate-empty` helps. */
-export const rowsLost = (differences: ReadonlyArray<Difference>) =>
-  differences.some((d) => d.change === "missing" && (d.kind === "table" || d.kind === "column"))
-
 const databaseMessage = (error: unknown): string => {
   const sqlCause = (error as SqlError.SqlError | undefined)?.cause
   if (sqlCause instanceof pg.DatabaseError) return `${sqlCause.message} (SQLSTATE ${sqlCause.code})`
@@ -132,7 +128,7 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
     /** The schema these migrations produce, made in a rolled-back scratch copy. */
     const produce = (available: ReadonlyArray<Migrator.ResolvedMigration>) =>
       available.length === 0
-        ? Effect.succeed<SchemaDescription>({ tables: [], columns: [], constraints: [], indexes: [] })
+        ? Effect.succeed<SchemaDescription>(emptySchema)
         : Effect.flatMap(migrationEffects(available), describeProducedBy).pipe(
           Effect.mapError((error) =>
             new MigrationFailed({

@@ -47,10 +47,10 @@ export interface SchemaDescription {
   readonly indexes: ReadonlyArray<Index>
 }
 
+export const empty: SchemaDescription = { tables: [], columns: [], constraints: [], indexes: [] }
+
 /** The Migrator's own bookkeeping table: never part of a comparison. */
 export const MigrationsTable = "effect_sql_migrations"
-
-const quoteIdent = (name: string) => /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, "\"\"")}"`
 
 /**
  * One catalog query describing every table of the current schema (the first of `search_path`). NOT NULL
@@ -68,7 +68,7 @@ export const describeCurrentSchema: Effect.Effect<
       SELECT c.oid, c.relname FROM pg_class c JOIN ns ON c.relnamespace = ns.oid
       WHERE c.relkind IN ('r', 'p') AND c.relname <> ${MigrationsTable}
     )
-    SELECT (SELECT nspname FROM ns) AS schema, json_build_object(
+    SELECT (SELECT quote_ident(nspname) FROM ns) AS schema, json_build_object(
       'migrationsTable', EXISTS (SELECT 1 FROM pg_class c JOIN ns ON c.relnamespace = ns.oid WHERE c.relname = ${MigrationsTable}),
       'tables', (SELECT coalesce(json_agg(relname ORDER BY relname), '[]') FROM rel),
       'columns', (SELECT coalesce(json_agg(json_build_object(
@@ -91,23 +91,25 @@ export const describeCurrentSchema: Effect.Effect<
         WHERE owner.oid IS NULL)
     )::text AS description`
   const { description, schema } = rows[0]!
-  type Row<A> = { -readonly [K in keyof A]: A[K] }
   const parsed = JSON.parse(description) as {
     readonly migrationsTable: boolean
     readonly tables: ReadonlyArray<string>
-    readonly columns: ReadonlyArray<Row<Column> & { number?: number }>
+    readonly columns: ReadonlyArray<Column & { readonly number: number }>
     readonly constraints: ReadonlyArray<
-      Omit<Constraint, "columns" | "referencedColumns"> & { keys: Array<number> | null; referencedKeys: Array<number> | null }
+      Omit<Constraint, "columns" | "referencedColumns"> & {
+        readonly keys: ReadonlyArray<number> | null
+        readonly referencedKeys: ReadonlyArray<number> | null
+      }
     >
     readonly indexes: ReadonlyArray<Index>
   }
   // Key columns come as numbers (a subquery per constraint made the query slow to plan): named here.
   const names = new Map(parsed.columns.map((c) => [`${c.table}.${c.number}`, c.name]))
-  const named = (table: string | null, keys: Array<number> | null) =>
+  const named = (table: string | null, keys: ReadonlyArray<number> | null) =>
     (keys ?? []).map((n) => names.get(`${table}.${n}`) ?? String(n))
   // pg_get_indexdef always qualifies the table (a temporary one as `pg_temp.`); the other deparsers qualify
   // only what is outside search_path, which none of ours is.
-  const unqualify = (text: string) => text.split(`${quoteIdent(schema ?? "public")}.`).join("").split("pg_temp.").join("")
+  const unqualify = (text: string) => text.split(`${schema ?? "public"}.`).join("").split("pg_temp.").join("")
   return {
     migrationsTable: parsed.migrationsTable,
     tables: parsed.tables,
@@ -143,7 +145,6 @@ export const describeProducedBy = <E, R>(
       Effect.gen(function*() {
         yield* sql`SET LOCAL search_path TO pg_temp`
         for (const migration of migrations) yield* migration
-        // The temporary schema exists only once something was created in it.
         const { migrationsTable: _, ...description } = yield* describeCurrentSchema
         described = description
         return yield* Effect.fail(rollback)
@@ -151,7 +152,5 @@ export const describeProducedBy = <E, R>(
     ).pipe(Effect.catchIf((error): error is typeof rollback => error === rollback, () => Effect.void))
     return described ?? empty
   })
-
-export const empty: SchemaDescription = { tables: [], columns: [], constraints: [], indexes: [] }
 
 export const sqlIdent = (name: string) => `"${name.replace(/"/g, "\"\"")}"`

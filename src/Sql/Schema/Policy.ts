@@ -136,6 +136,10 @@ export const describeDifference = (difference: Difference): string => {
 export const drift = (differences: ReadonlyArray<Difference>, newerMigrationsApplied: boolean) =>
   differences.filter((d) => d.change === "missing" || (d.change === "different" && !newerMigrationsApplied))
 
+/** Tables or columns gone: their rows went with them, and only a backup or `--recreate-empty` helps. */
+export const rowsLost = (differences: ReadonlyArray<Difference>) =>
+  differences.some((d) => d.change === "missing" && (d.kind === "table" || d.kind === "column"))
+
 /** The order constraints are added in: keys before the foreign keys that need them. */
 const constraintOrder = ["p", "u", "x", "c", "f", "t"]
 
