@@ -2,6 +2,7 @@ import type { HttpClient } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { appLayer, call } from "./support/App.js"
+import { ensure, eventually } from "./support/Eventually.js"
 import { adminUrl, freshDatabase, query } from "./support/Database.js"
 import { migrate } from "./support/Process.js"
 import { makeProxy } from "./support/Proxy.js"
@@ -56,8 +57,12 @@ describe("The incident, replayed", () => {
         const repaired = yield* Effect.promise(() => migrate(["repair", "--recreate-empty"], { DATABASE_URL: url }))
         expect(repaired.code, repaired.stdout + repaired.stderr).toBe(0)
         expect(repaired.stdout).toContain("recreated table social_profiles, empty")
-        expect((yield* call("GET", "/api/social/profiles")).status).toBe(200)
-        expect((yield* call("GET", "/health/ready")).status).toBe(200)
+        for (const path of ["/api/social/profiles", "/health/ready"]) {
+          yield* eventually(Effect.flatMap(call("GET", path), (reply) => ensure(reply.status === 200, `${path}: ${reply.status}`)), {
+            within: "5 seconds",
+            what: `${path} to recover`
+          })
+        }
       })
     ))
 
