@@ -201,6 +201,14 @@ const seed = (url: string) =>
      INSERT INTO social_messages (draft_id, profile_id, channel, body) VALUES (2, 2, 'webhook', 'Hi Ann');`
   )
 
+/** The issue's incident: migrated and in use, then `DROP TABLE social_profiles CASCADE`. */
+const loseProfiles = (url: string) =>
+  Effect.gen(function*() {
+    yield* (yield* Migrations).migrate
+    yield* Effect.promise(() => seed(url))
+    yield* Effect.promise(() => query(url, "DROP TABLE social_profiles CASCADE"))
+  })
+
 const outcome = (url: string, text: string) =>
   query(url, text).then(() => "ok", (e: pg.DatabaseError) => e.code!)
 
@@ -234,9 +242,7 @@ describe("Drift, detected completely and repaired only on purpose", () => {
   it.live("DROP TABLE social_profiles CASCADE: migrate and repair refuse, naming the table and the foreign keys the cascade took", () =>
     onFreshDatabase((url) =>
       Effect.gen(function*() {
-        yield* (yield* Migrations).migrate
-        yield* Effect.promise(() => seed(url))
-        yield* Effect.promise(() => query(url, "DROP TABLE social_profiles CASCADE"))
+        yield* loseProfiles(url)
         const lost = [
           "table social_profiles: missing",
           "constraint social_drafts.social_drafts_profile_id_fkey: missing " +
@@ -276,9 +282,7 @@ describe("Drift, detected completely and repaired only on purpose", () => {
   it.live("repair --recreate-empty: the complete schema back, the rows that pointed at lost profiles removed and listed, no id reused", () =>
     onFreshDatabase((url) =>
       Effect.gen(function*() {
-        yield* (yield* Migrations).migrate
-        yield* Effect.promise(() => seed(url))
-        yield* Effect.promise(() => query(url, "DROP TABLE social_profiles CASCADE"))
+        yield* loseProfiles(url)
 
         const repaired = yield* Effect.promise(() => migrate(["repair", "--recreate-empty"], { DATABASE_URL: url }))
         expect(repaired.code, repaired.stdout + repaired.stderr).toBe(0)
