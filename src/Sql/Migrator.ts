@@ -11,6 +11,7 @@ import {
   MigrationLockTimeout,
   MigrationSkipped,
   MigrationsPending,
+  RepairRefused,
   SchemaDrift
 } from "../Domain/Migration.js"
 import { SqlLive } from "../Sql.js"
@@ -310,6 +311,15 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
             const available = yield* loaded
             const { conflicts, pending } = compareApplied(applied, available)
             if (conflicts.length > 0) return yield* MigrationConflict.of(conflicts)
+            // An older version would "restore" what a newer migration changed on purpose.
+            const availableIds = new Set(available.map(([id]) => id))
+            const newer = applied.filter((m) => !availableIds.has(m.id)).map((m) => label(m.id, m.name))
+            if (newer.length > 0) {
+              return yield* RepairRefused.of(
+                [`the database has migrations this version does not know: ${newer.join(", ")}`],
+                "Run the repair with the newest version's code."
+              )
+            }
             const appliedIds = new Set(applied.map((m) => m.id))
             const expected = yield* produce(available.filter(([id]) => appliedIds.has(id)))
             const { actions } = yield* repairSchema(expected, options)
