@@ -64,7 +64,7 @@ describe("The incident, replayed", () => {
           })
         }
       })
-    ))
+    ), 120_000)
 
   it.live("the database going away is a 503 DatabaseUnavailable, and the service recovers when it returns", () =>
     withService((_, proxy) =>

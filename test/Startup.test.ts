@@ -141,5 +141,5 @@ describe("The service process", () => {
     expect(output).toContain("constraint social_messages.social_messages_profile_id_fkey: missing")
     expect(output).toContain("npm run migrate -- repair")
     expect(output).not.toContain("Listening on")
-  }, 60_000)
+  }, 120_000)
 })
