@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url"
 import { isDeepStrictEqual } from "node:util"
 import pg from "pg"
 import { measureIngest } from "./ingest.js"
+import { measurePage } from "./page.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const adminUrl = process.env["BENCH_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres"
@@ -304,6 +305,8 @@ const main = async () => {
   const first = await getJson(oursUrl)
   if (first.status !== 200) throw new Error(`GET ${profilesPath} answered ${first.status}: ${JSON.stringify(first.body)}`)
 
+  const page = await measurePage(`http://127.0.0.1:${port}`)
+
   const results: Record<string, Figures> = {}
   results["ours: profiles list"] = await measure("ours, profiles list", oursUrl)
 
@@ -354,6 +357,11 @@ const main = async () => {
   console.log(`ours / fastify requests/s (profiles list): ${round(ratio, 2)}`)
   console.log(`503 path: non-2xx is the whole count: ${missingLoad.non2xx === missingLoad.totalRequests && missingLoad.totalRequests > 0 ? "yes" : "NO"} (${JSON.stringify(missingLoad.statusCodes)})`)
   console.log(`bodies equal: ${bodiesEqual ? "yes" : "NO"}`)
+  const kb = (bytes: number) => `${round(bytes / 1024)} KB`
+  console.log(
+    `review desk page: JavaScript ${kb(page.jsBytes)} raw, ${kb(page.jsGzipBytes)} gzipped (budget 250 KB); ` +
+      `CSS ${kb(page.cssBytes)} raw, ${kb(page.cssGzipBytes)} gzipped`
+  )
   console.log(
     `ingest of ${ingest.profiles} profiles (pages of ${ingest.batchSize}): new ${round(ingest.insertMs)} ms ` +
       `(${Math.round(ingest.insertPerSecond)}/s), known ${round(ingest.updateMs)} ms (${Math.round(ingest.updatePerSecond)}/s)`
@@ -367,6 +375,7 @@ const main = async () => {
     scenarios: results,
     oursOverFastifyRequestsPerSecond: round(ratio, 3),
     ingest,
+    page,
     bodiesEqual
   }, null, 2) + "\n")
   console.log("figures written to bench/results.json")

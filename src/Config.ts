@@ -1,4 +1,4 @@
-import { Config, ConfigError, ConfigProvider, Duration, Effect, Either, Layer, LogLevel, Redacted } from "effect"
+import { Config, ConfigError, ConfigProvider, Duration, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
 
 const port = (name: string, fallback: number) =>
   Config.integer(name).pipe(
@@ -15,6 +15,13 @@ const positiveInt = (name: string, fallback: number) =>
 const nonNegativeInt = (name: string, fallback: number) =>
   Config.integer(name).pipe(
     Config.validate({ message: "Expected a whole number of 0 or more", validation: (n) => n >= 0 }),
+    Config.withDefault(fallback)
+  )
+
+// At least a millisecond: PostgreSQL and pg read 0 as "no limit", which is never what a bound here means.
+const positiveDuration = (name: string, fallback: Duration.Duration) =>
+  Config.duration(name).pipe(
+    Config.validate({ message: "Expected a duration of at least 1 millis", validation: (d) => Duration.toMillis(d) >= 1 }),
     Config.withDefault(fallback)
   )
 
@@ -61,18 +68,30 @@ const logLevels: Record<string, LogLevel.LogLevel> = {
   none: LogLevel.None
 }
 
+const isLoopback = (host: string) => /^(127(\.\d{1,3}){3}|::1|localhost)$/i.test(host)
+
 const settings = Config.all({
   port: port("PORT", 3000),
-  host: Config.string("HOST").pipe(Config.withDefault("0.0.0.0")),
+  host: Config.option(Config.string("HOST")),
+  allowOpenApi: Config.boolean("ALLOW_OPEN_API").pipe(Config.withDefault(false)),
   databaseUrl: nonEmptyRedacted("DATABASE_URL"),
   databasePoolMax: positiveInt("DATABASE_POOL_MAX", 10),
-  databaseConnectTimeout: Config.duration("DATABASE_CONNECT_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
+  databaseConnectTimeout: positiveDuration("DATABASE_CONNECT_TIMEOUT", Duration.seconds(5)),
+  databaseStatementTimeout: positiveDuration("DATABASE_STATEMENT_TIMEOUT", Duration.seconds(5)),
   databaseConnectRetries: nonNegativeInt("DATABASE_CONNECT_RETRIES", 5),
   pgliteDataDir: Config.string("PGLITE_DATA_DIR").pipe(Config.withDefault("./data/pglite")),
   apiToken: nonEmptyRedacted("API_TOKEN"),
   migrateOnStart: Config.boolean("MIGRATE_ON_START").pipe(Config.withDefault(true)),
   migrationLockTimeout: Config.duration("MIGRATION_LOCK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
   maxBodyBytes: positiveInt("MAX_BODY_BYTES", 1024 * 1024),
+  maxImportBytes: positiveInt("MAX_IMPORT_BYTES", 16 * 1024 * 1024),
+  shutdownGrace: Config.duration("SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(10))),
+  http: Config.all({
+    headersTimeout: Config.duration("HTTP_HEADERS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
+    requestTimeout: Config.duration("HTTP_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30))),
+    keepAliveTimeout: Config.duration("HTTP_KEEP_ALIVE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
+    maxConnections: positiveInt("MAX_CONNECTIONS", 1000)
+  }),
   retryAfterSeconds: positiveInt("RETRY_AFTER_SECONDS", 5),
   logLevel: Config.string("LOG_LEVEL").pipe(
     Config.mapOrFail((value) => {
@@ -127,7 +146,17 @@ const settings = Config.all({
       )
     )
   })
-})
+}).pipe(
+  // Without a token the API is open: it listens on loopback unless the operator says otherwise.
+  Config.mapOrFail(({ allowOpenApi, host, ...rest }) => {
+    const open = Option.isNone(rest.apiToken)
+    const bind = Option.getOrElse(host, () => (open ? "127.0.0.1" : "0.0.0.0"))
+    return open && !isLoopback(bind) && !allowOpenApi
+      ? Either.left(ConfigError.InvalidData(["HOST"], `HOST=${bind} would open the API to the network without a token. ` +
+        "Set API_TOKEN, or ALLOW_OPEN_API=true to do it on purpose"))
+      : Either.right({ ...rest, host: bind, openApi: open })
+  })
+)
 
 /** Every setting of the service, read from the environment and validated once at startup. */
 export class AppConfig extends Effect.Service<AppConfig>()("AppConfig", { effect: settings }) {

@@ -7,6 +7,7 @@ import {
   DraftInvalid,
   DraftNotFound,
   type DraftStatus,
+  MaxDraftsPerRequest,
   type SkipReason
 } from "./Domain/Draft.js"
 import type { Platform } from "./Domain/Platform.js"
@@ -32,9 +33,6 @@ export interface CreateDrafts {
   } | undefined
   readonly fields?: Readonly<Record<string, string>> | undefined
 }
-
-/** Drafts per request at most; larger campaigns are several requests, each one reviewable. */
-export const MaxDraftsPerRequest = 500
 
 const channelPlatform: Record<Channel, Platform | undefined> = {
   bluesky_dm: "bluesky",

@@ -1,5 +1,6 @@
 import {
   HttpApiBuilder,
+  HttpApiError,
   HttpApiSwagger,
   HttpApp,
   HttpServer,
@@ -7,33 +8,45 @@ import {
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
 import type { SqlError } from "@effect/sql"
 import { Cause, Effect, FiberRef, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
-import { createServer } from "node:http"
-import { Api } from "./Api.js"
+import { Api, SchemaReady } from "./Api.js"
 import { AuthorizationLive } from "./Auth/Http.js"
 import { AppConfig } from "./Config.js"
 import { Discovery } from "./Discovery.js"
 import { HttpDiscoveryLive } from "./Discovery/Http.js"
-import { BadRequest, InternalServerError, RouteNotFound } from "./Domain/Server.js"
+import {
+  BadRequest,
+  InternalServerError,
+  PayloadTooLarge,
+  RouteNotFound,
+  UnsupportedMediaType
+} from "./Domain/Server.js"
 import { Drafts } from "./Drafts.js"
 import { HttpDraftsLive } from "./Drafts/Http.js"
 import { Health } from "./Health.js"
+import { HttpHealthLive } from "./Health/Http.js"
+import * as Screen from "./Http/Screen.js"
+import * as Server from "./Http/Server.js"
 import { Messages } from "./Messages.js"
 import { HttpMessagesLive } from "./Messages/Http.js"
-import { HttpHealthLive } from "./Health/Http.js"
-import { MigratedDatabase } from "./Sql/Migrator.js"
 import { Profiles } from "./Profiles.js"
 import { HttpProfilesLive } from "./Profiles/Http.js"
+import type { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
 import { mapSqlError } from "./Sql.js"
+import { MigratedDatabase } from "./Sql/Migrator.js"
+import { SchemaState } from "./Sql/SchemaState.js"
 import { Suppressions } from "./Suppressions.js"
 import { HttpSuppressionsLive } from "./Suppressions/Http.js"
+import { WebLive } from "./Web.js"
+
+/** Every `/api` request first needs the schema to be complete: a table that vanished is a 503 on every endpoint. */
+const SchemaReadyLive = Layer.effect(SchemaReady, Effect.map(SchemaState, (schema) => schema.require))
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpHealthLive]),
-  Layer.provide(AuthorizationLive)
+  Layer.provide([AuthorizationLive, SchemaReadyLive])
 )
 
 const RequestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/
@@ -58,55 +71,107 @@ const internalError = (cause: Cause.Cause<unknown>) =>
 const isSqlError = (error: unknown): error is SqlError.SqlError =>
   typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "SqlError"
 
-/**
- * Bodies are judged by their declared length before a byte is read. A body without one (chunked) is
- * refused outright: the platform cuts such a stream off at the limit by destroying the connection,
- * which would leave the client with no answer at all.
- */
-const refuseBody = (request: HttpServerRequest.HttpServerRequest, maxBodyBytes: number) => {
-  const length = request.headers["content-length"]
-  if (length === undefined) {
-    return request.headers["transfer-encoding"] !== undefined
-      ? Option.some("Send the request body with a Content-Length header; chunked bodies are not accepted")
-      : Option.none()
-  }
-  return Number(length) > maxBodyBytes
-    ? Option.some(`Request body is larger than the limit of ${maxBodyBytes} bytes`)
-    : Option.none()
-}
+const routes = Screen.routesOf(Api)
 
 /**
- * The one place a failure that no endpoint declares becomes a response: unreadable input is a 400 that
- * says why, an unknown route a 404, and anything else (a bug) a 500 whose body carries only the request
- * id while the log carries the cause under the same id. Declared errors pass through to be encoded.
+ * The request as the edge sees it before any endpoint does. A body is judged by its declared length before
+ * a byte is read (a chunked one, with no length, is refused: the platform would cut it off by destroying
+ * the connection), then by its media type, then its content: JSON nested too deep, or text PostgreSQL
+ * cannot store, is a 400 naming where it is, so no endpoint ever decodes it.
  */
-const SettleFailures = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes }) =>
+const screen = (request: HttpServerRequest.HttpServerRequest, limits: { readonly body: number; readonly import: number }) =>
+  Effect.gen(function*() {
+    const path = request.url.split("?")[0]!
+    const route = Screen.findRoute(routes, request.method, path)
+    const length = request.headers["content-length"]
+    const chunked = request.headers["transfer-encoding"] !== undefined
+    if (route === undefined || (!chunked && (length === undefined || Number(length) === 0))) return Option.none()
+    if (chunked) {
+      return Option.some(json(
+        new BadRequest({ message: "Send the request body with a Content-Length header; chunked bodies are not accepted" }),
+        400
+      ))
+    }
+    if (route.accepts.size === 0) {
+      // A stray body is refused before anything runs; `{}` or `null` from a client that always sends one is fine.
+      const text = Number(length) <= 16 ? (yield* request.text).trim() : "…"
+      return text === "" || text === "{}" || text === "null"
+        ? Option.none()
+        : Option.some(json(new BadRequest({ message: `${route.method} ${route.path} takes no request body` }), 400))
+    }
+    const type = Screen.mediaType(request.headers["content-type"])
+    if (type === undefined || !route.accepts.has(type)) {
+      const accepted = [...route.accepts].join(" or ")
+      return Option.some(json(
+        new UnsupportedMediaType({
+          message: `${type === undefined ? "A body without Content-Type" : `Content-Type ${type}`} is not accepted here: send ${accepted}`
+        }),
+        415
+      ))
+    }
+    const [limit, setting] = route.importBody ? [limits.import, "MAX_IMPORT_BYTES"] : [limits.body, "MAX_BODY_BYTES"]
+    if (Number(length) > limit) {
+      return Option.some(json(
+        new PayloadTooLarge({ message: `Request body is larger than the limit of ${limit} bytes (${setting})` }),
+        413
+      ))
+    }
+    const text = yield* request.text
+    let problem: string | undefined
+    if (type === "application/json") {
+      let value: unknown
+      try {
+        value = JSON.parse(text)
+      } catch {
+        return Option.some(json(new BadRequest({ message: "Request body is not valid JSON" }), 400))
+      }
+      problem = Screen.jsonProblem(value)
+    } else {
+      problem = Option.fromNullable(Screen.textProblem(text)).pipe(Option.map((p) => `body: ${p}`), Option.getOrUndefined)
+    }
+    return problem === undefined ? Option.none() : Option.some(json(new BadRequest({ message: problem }), 400))
+  })
+
+/**
+ * The one place requests and failures meet HTTP: unreadable or unacceptable input is answered before an
+ * endpoint runs, a decode failure is said in one short line per field, an unknown route is a 404, a
+ * database failure that escaped as a defect is still a 503, and anything else (a bug) is a 500 whose body
+ * carries only the request id while the log carries the cause under the same id. Declared errors pass
+ * through to be encoded with their status.
+ */
+const Edge = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes, maxImportBytes }) =>
   HttpApiBuilder.middleware(Api, (app) =>
-    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-      Option.match(refuseBody(request, maxBodyBytes), {
-        onNone: () => app,
-        onSome: (message) => Effect.succeed(json(new BadRequest({ message }), 400))
-      })).pipe(
-      Effect.catchAllCause((cause) => {
-        if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
-        const failure = Cause.failureOption(cause)
-        if (Option.isSome(failure) && !HttpServerError.isServerError(failure.value)) return Effect.failCause(cause)
-        const error = Option.getOrElse(failure, () => Cause.squash(cause))
-        if (HttpServerError.isServerError(error) && error._tag === "RouteNotFound") {
-          const message = `No route for ${error.request.method} ${error.request.url.split("?")[0]}`
-          return Effect.succeed(json(new RouteNotFound({ message }), 404))
-        }
-        // A database failure that escaped as a defect is still a database failure: 503, not 500.
-        if (isSqlError(error)) return mapSqlError(error).pipe(Effect.catchAllDefect(() => internalError(cause)))
-        if (HttpServerError.isServerError(error) && error._tag === "RequestError") {
-          const message = error.reason === "Decode" ? "Request body is not valid JSON" : "Request could not be read"
-          return Effect.succeed(json(new BadRequest({ message }), 400))
-        }
-        return internalError(cause)
-      })
-    )
-  )
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const refused = yield* screen(request, { body: maxBodyBytes, import: maxImportBytes })
+      return Option.isSome(refused) ? refused.value : yield* app
+    }).pipe(Effect.catchAllCause(settle)))
 ))
+
+const settle = (
+  cause: Cause.Cause<unknown>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, HttpApiError.HttpApiDecodeError | TablesMissing | DatabaseUnavailable> => {
+  // Declared errors (all the API's errors) are encoded by the builder; only their type is unknown here.
+  const passThrough = Effect.failCause(cause as Cause.Cause<never>)
+  if (Cause.isInterruptedOnly(cause)) return passThrough
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure) && failure.value instanceof HttpApiError.HttpApiDecodeError) {
+    const { issues } = failure.value
+    return Effect.fail(new HttpApiError.HttpApiDecodeError({ issues, message: Screen.summarize(issues) }))
+  }
+  if (Option.isSome(failure) && !HttpServerError.isServerError(failure.value)) return passThrough
+  const error = Option.getOrElse(failure, () => Cause.squash(cause))
+  if (HttpServerError.isServerError(error) && error._tag === "RouteNotFound") {
+    const message = `No route for ${error.request.method} ${error.request.url.split("?")[0]}`
+    return Effect.succeed(json(new RouteNotFound({ message }), 404))
+  }
+  if (isSqlError(error)) return mapSqlError(error).pipe(Effect.catchAllDefect(() => internalError(cause)))
+  if (HttpServerError.isServerError(error) && error._tag === "RequestError") {
+    const message = error.reason === "Decode" ? "Request body is not valid JSON" : "Request could not be read"
+    return Effect.succeed(json(new BadRequest({ message }), 400))
+  }
+  return internalError(cause)
+}
 
 /** Gives each request an id (honouring a sane incoming `x-request-id`), `Retry-After` on 503s, and one log line. */
 const observe = (retryAfterSeconds: number) => <E, R>(app: HttpApp.Default<E, R>) =>
@@ -139,14 +204,16 @@ export const HttpApiLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     HttpApiBuilder.serve(observe(config.retryAfterSeconds)).pipe(
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+      Layer.provide(WebLive),
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-      Layer.provide(SettleFailures),
+      Layer.provide(Edge),
       Layer.provide(ApiLive)
     ))
 )
 
 export const HttpLive = HttpApiLive.pipe(
-  Layer.provide([Discovery.Default, Profiles.Default, Drafts.Default, Messages.Default, Suppressions.Default, Health.Default])
+  Layer.provide([Discovery.Default, Profiles.Default, Drafts.Default, Messages.Default, Suppressions.Default, Health.Default]),
+  Layer.provide(SchemaState.Default)
 )
 
 /**
@@ -156,9 +223,20 @@ export const HttpLive = HttpApiLive.pipe(
 export const ServerLive = Layer.unwrapScoped(
   Effect.gen(function*() {
     yield* MigratedDatabase
-    const { host, port } = yield* AppConfig
+    const { host, openApi, port } = yield* AppConfig
+    if (openApi) {
+      yield* Effect.logWarning(
+        host === "127.0.0.1"
+          ? "API_TOKEN is not set: the API is open, so it listens on 127.0.0.1 only (this machine)"
+          : `API_TOKEN is not set and ALLOW_OPEN_API=true: /api is open to anyone who can reach ${host}:${port}`
+      )
+    }
     // Registered before the server, so it runs after the server has closed and in-flight requests are done.
     yield* Effect.addFinalizer(() => Effect.logInfo("HTTP server stopped"))
-    return NodeHttpServer.layer(createServer, { host, port }).pipe(HttpServer.withLogAddress)
+    return Server.layer({ host, port }).pipe(HttpServer.withLogAddress)
   })
 )
+
+/** The real server on a random loopback port with a client for it, for tests. */
+export const ServerTest = Server.layerTest
+

@@ -30,7 +30,7 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
     /** `platform,handle[,reason]` rows; each row accepted or rejected with its line and reason. */
     const importCsv = Effect.fn("Suppressions.importCsv")(function*(csv: string) {
       const rows = yield* Effect.try({
-        try: () => parse(csv, { columns: true, skip_empty_lines: true, trim: true, bom: true, info: true }) as unknown as Array<
+        try: () => parse(csv, { columns: true, relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, info: true }) as unknown as Array<
           { record: Record<string, string>; info: { lines: number } }
         >,
         catch: (error) => new ImportRejected({ message: `The CSV could not be read: ${(error as Error).message}` })

@@ -2,6 +2,7 @@ import { Layer } from "effect"
 import { AppConfig } from "./Config.js"
 import { DiscoveryWorker } from "./Discovery/Worker.js"
 import { HttpLive, ServerLive } from "./Http.js"
+import { Lifecycle } from "./Lifecycle.js"
 import { LoggingLive } from "./Logging.js"
 import { MessageSender } from "./Messages/Sender.js"
 import { DatabaseLive } from "./Sql/Migrator.js"
@@ -9,6 +10,7 @@ import { runMain } from "./Runtime.js"
 
 Layer.mergeAll(HttpLive.pipe(Layer.provide(ServerLive)), DiscoveryWorker.Default, MessageSender.Default).pipe(
   Layer.provide(DatabaseLive),
+  Layer.provide(Lifecycle.Default),
   Layer.provide(LoggingLive),
   Layer.provide(AppConfig.Default),
   Layer.launch,

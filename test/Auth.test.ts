@@ -8,7 +8,7 @@ layer(pgAppLayer({ API_TOKEN: token }), { timeout: "60 seconds", excludeTestServ
   it.effect("every /api route needs the bearer token", () =>
     Effect.gen(function*() {
       for (const [method, path] of [["GET", "/api/social/profiles"], ["GET", "/api/social/profiles/1"], ["POST", "/api/social/discover"], ["GET", "/api/social/discover/1"]] as const) {
-        const missing = yield* call(method, path, { body: { platform: "bluesky", filters: { query: "x" } } })
+        const missing = yield* call(method, path, method === "POST" ? { body: { platform: "bluesky", filters: { query: "x" } } } : {})
         expect(missing.status).toBe(401)
         expect(missing.body).toEqual({ _tag: "Unauthorized", message: expect.stringContaining("Missing bearer token") })
         const wrong = yield* call(method, path, { headers: { authorization: `Bearer ${token}x` } })

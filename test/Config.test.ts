@@ -10,7 +10,9 @@ describe("AppConfig", () => {
     Effect.gen(function*() {
       const config = yield* load({})
       expect(config.port).toBe(3000)
-      expect(config.host).toBe("0.0.0.0")
+      // No token: the open API listens on this machine only.
+      expect(config.host).toBe("127.0.0.1")
+      expect(config.openApi).toBe(true)
       expect(Option.isNone(config.databaseUrl)).toBe(true)
       expect(Option.isNone(config.apiToken)).toBe(true)
       expect(config.migrateOnStart).toBe(true)
@@ -19,6 +21,8 @@ describe("AppConfig", () => {
       expect(config.logFormat).toBe("pretty")
       expect(config.pgliteDataDir).toBe("./data/pglite")
       expect(Duration.toMillis(config.migrationLockTimeout)).toBe(60_000)
+      expect(Duration.toMillis(config.databaseStatementTimeout)).toBe(5_000)
+      expect(Duration.toMillis(config.databaseConnectTimeout)).toBe(5_000)
     }))
 
   it.effect("reads every variable", () =>
@@ -28,6 +32,7 @@ describe("AppConfig", () => {
         HOST: "127.0.0.1",
         DATABASE_URL: "postgres://u:p@db:5432/app?sslmode=require",
         DATABASE_POOL_MAX: "4",
+        DATABASE_STATEMENT_TIMEOUT: "2500 millis",
         API_TOKEN: "s3cret-token",
         MIGRATE_ON_START: "false",
         LOG_LEVEL: "DEBUG",
@@ -35,6 +40,7 @@ describe("AppConfig", () => {
       })
       expect(config.port).toBe(10000)
       expect(config.databasePoolMax).toBe(4)
+      expect(Duration.toMillis(config.databaseStatementTimeout)).toBe(2_500)
       expect(config.migrateOnStart).toBe(false)
       expect(config.logLevel).toBe(LogLevel.Debug)
       expect(config.logFormat).toBe("json")
@@ -42,6 +48,19 @@ describe("AppConfig", () => {
       expect(String(Option.getOrThrow(config.apiToken))).not.toContain("s3cret")
       expect(JSON.stringify(config)).not.toContain("s3cret")
       expect(JSON.stringify(config)).not.toContain("u:p@")
+    }))
+
+  it.effect("without a token a public HOST needs ALLOW_OPEN_API; with a token HOST defaults to every interface", () =>
+    Effect.gen(function*() {
+      const refused = yield* Effect.flip(load({ HOST: "0.0.0.0" }))
+      expect(String(refused)).toContain("HOST")
+      expect(String(refused)).toContain("ALLOW_OPEN_API")
+      expect((yield* load({ HOST: "0.0.0.0", ALLOW_OPEN_API: "true" })).host).toBe("0.0.0.0")
+      expect((yield* load({ HOST: "::1" })).host).toBe("::1")
+      const withToken = yield* load({ API_TOKEN: "s3cret-token" })
+      expect(withToken.host).toBe("0.0.0.0")
+      expect(withToken.openApi).toBe(false)
+      expect((yield* load({ API_TOKEN: "s3cret-token", HOST: "10.0.0.5" })).host).toBe("10.0.0.5")
     }))
 
   for (
@@ -53,7 +72,12 @@ describe("AppConfig", () => {
       ["LOG_LEVEL", "loud"],
       ["LOG_FORMAT", "xml"],
       ["MIGRATION_LOCK_TIMEOUT", "soon"],
-      ["API_TOKEN", ""]
+      ["DATABASE_STATEMENT_TIMEOUT", "0 seconds"],
+      ["DATABASE_CONNECT_TIMEOUT", "0 millis"],
+      ["API_TOKEN", ""],
+      ["SHUTDOWN_GRACE", "later"],
+      ["MAX_CONNECTIONS", "0"],
+      ["HTTP_HEADERS_TIMEOUT", "x"]
     ] as const
   ) {
     it.effect(`a bad ${name} fails startup with a message naming it`, () =>

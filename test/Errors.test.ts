@@ -1,7 +1,6 @@
-import { NodeHttpServer } from "@effect/platform-node"
 import { SqlError } from "@effect/sql"
 import { expect, it, layer } from "@effect/vitest"
-import { Effect, Exit, Layer, Ref, Schema } from "effect"
+import { Duration, Effect, Exit, Layer, Ref, Schema } from "effect"
 import pg from "pg"
 import { AppConfig } from "../src/Config.js"
 import { Discovery } from "../src/Discovery.js"
@@ -11,15 +10,27 @@ import { ProfileNotFound } from "../src/Domain/Profile.js"
 import { DraftConflict, DraftInvalid, DraftNotFound } from "../src/Domain/Draft.js"
 import { ImportRejected } from "../src/Domain/Import.js"
 import { MessageNotFound, SendRefused } from "../src/Domain/Message.js"
-import { BadRequest, InternalServerError, RouteNotFound, Unauthorized, Unprocessable } from "../src/Domain/Server.js"
+import {
+  BadRequest,
+  InternalServerError,
+  PayloadTooLarge,
+  RouteNotFound,
+  ShuttingDown,
+  Unauthorized,
+  Unprocessable,
+  UnsupportedMediaType
+} from "../src/Domain/Server.js"
 import { SuppressionNotFound } from "../src/Domain/Suppression.js"
 import { Drafts } from "../src/Drafts.js"
 import { Health } from "../src/Health.js"
 import { Messages } from "../src/Messages.js"
-import { HttpApiLive } from "../src/Http.js"
+import { HttpApiLive, ServerTest } from "../src/Http.js"
+import { Lifecycle } from "../src/Lifecycle.js"
+import { SchemaState } from "../src/Sql/SchemaState.js"
 import { LoggingLive } from "../src/Logging.js"
 import { Profiles } from "../src/Profiles.js"
 import { mapSqlError } from "../src/Sql.js"
+import { DatabaseTimeout } from "../src/Sql/Pool.js"
 import { Suppressions } from "../src/Suppressions.js"
 import { call } from "./support/App.js"
 
@@ -31,6 +42,9 @@ const statusOf = {
   DiscoveryJobNotFound: 404,
   Unauthorized: 401,
   BadRequest: 400,
+  PayloadTooLarge: 413,
+  UnsupportedMediaType: 415,
+  ShuttingDown: 503,
   Unprocessable: 422,
   InternalServerError: 500,
   RouteNotFound: 404,
@@ -51,6 +65,9 @@ const DeclaredError = Schema.Union(
   DiscoveryJobNotFound,
   Unauthorized,
   BadRequest,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  ShuttingDown,
   Unprocessable,
   InternalServerError,
   RouteNotFound,
@@ -71,6 +88,9 @@ class Failure extends Effect.Service<Failure>()("test/Failure", {
 
 const failing = Effect.flatMap(Failure, Ref.get).pipe(Effect.flatMap(Effect.fail))
 
+// The schema guard in front of /api, told the schema is complete: these tests are about what services fail with.
+const SchemaComplete = Layer.succeed(SchemaState, new SchemaState({ missing: Effect.succeed([]), require: Effect.void, requireNow: Effect.void }))
+
 // Every service the HTTP layer calls fails with whatever error the property put in `Failure`.
 const FailingServices = Layer.mergeAll(
   Layer.effect(Profiles, Effect.map(Failure, (ref) => new Profiles({ get: () => Effect.flatMap(Ref.get(ref), Effect.fail), list: () => Effect.flatMap(Ref.get(ref), Effect.fail) } as never))),
@@ -84,7 +104,9 @@ const FailingServices = Layer.mergeAll(
 const app = HttpApiLive.pipe(
   Layer.provide(FailingServices),
   Layer.provideMerge(Failure.Default),
-  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(SchemaComplete),
+  Layer.provideMerge(ServerTest),
+  Layer.provide(Lifecycle.Default),
   Layer.provide(LoggingLive),
   Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))
 )
@@ -126,7 +148,7 @@ it.effect.prop(
   "a database error is TablesMissing for our tables, DatabaseUnavailable for a lost connection, and a defect otherwise",
   {
     table: Schema.Literal(...SocialTables),
-    connectionCode: Schema.Literal("08000", "08003", "08006", "57P01", "57P02", "57P03", "53300"),
+    connectionCode: Schema.Literal("08000", "08003", "08006", "57P01", "57P02", "57P03", "53300", "57014"),
     otherCode: Schema.Literal("23505", "23503", "22P02", "42703", "40001", "XX000"),
     other: Schema.String
   },
@@ -137,12 +159,31 @@ it.effect.prop(
       const down = yield* Effect.flip(mapSqlError(sqlError(connectionCode, other)))
       expect(down._tag).toBe("DatabaseUnavailable")
       expect(down.message).not.toContain(other.length > 3 ? other : "\u0000")
-      const bug = yield* Effect.exit(mapSqlError(sqlError(otherCode, other)))
+      const bug = yield* Effect.exit(mapSqlError(sqlError(otherCode, `value «${other}»`)))
       expect(Exit.isFailure(bug) && bug.cause._tag).toBe("Die")
+      // Logged by its SQLSTATE, never with PostgreSQL's message (which can quote the values).
+      const defect = Exit.isFailure(bug) && bug.cause._tag === "Die" ? bug.cause.defect as Error : undefined
+      expect(defect?.message).toContain(`SQLSTATE ${otherCode}`)
+      expect(defect?.message).not.toContain("«")
       const notOurs = yield* Effect.exit(mapSqlError(sqlError("42P01", `relation "x${table}" does not exist`)))
       expect(Exit.isFailure(notOurs) && notOurs.cause._tag).toBe("Die")
     })
 )
+
+it.effect("a database that did not answer in time, or whose connection is gone, is DatabaseUnavailable saying so", () =>
+  Effect.gen(function*() {
+    const failed = (cause: Error) =>
+      Effect.flip(mapSqlError(new SqlError.SqlError({ cause, message: "Failed to execute statement" })))
+    expect(yield* failed(new DatabaseTimeout("statement", Duration.seconds(5)))).toEqual(
+      new DatabaseUnavailable({ message: "The database did not answer within 5 s. Retry shortly." })
+    )
+    expect(yield* failed(new DatabaseTimeout("connection", Duration.millis(1500)))).toEqual(
+      new DatabaseUnavailable({ message: "The database did not give a connection within 1.5 s. Retry shortly." })
+    )
+    for (const message of ["Connection terminated unexpectedly", "Client was closed and is not queryable"]) {
+      expect((yield* failed(new Error(message)))._tag).toBe("DatabaseUnavailable")
+    }
+  }))
 
 // A bug (a defect) and a database failure that escaped as a defect, through the same HTTP layer.
 const Defects = HttpApiLive.pipe(
@@ -154,7 +195,9 @@ const Defects = HttpApiLive.pipe(
     Layer.succeed(Messages, new Messages({} as never)),
     Layer.succeed(Suppressions, new Suppressions({} as never))
   )),
-  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provide(SchemaComplete),
+  Layer.provideMerge(ServerTest),
+  Layer.provide(Lifecycle.Default),
   Layer.provide(LoggingLive),
   Layer.provide(AppConfig.fromMap({ LOG_LEVEL: "none" }))
 )

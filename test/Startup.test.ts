@@ -1,7 +1,7 @@
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { createDatabase, dropDatabase, migrationNames, query, tableNames } from "./support/Database.js"
-import { freePort, migrate, run, start, waitFor } from "./support/Process.js"
+import { freePort, migrate, run, runScript, start, waitFor } from "./support/Process.js"
 
 const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`)
 
@@ -73,15 +73,31 @@ describe("The service process", () => {
     expect(await tableNames(db.url)).toEqual([])
   }, 60_000)
 
+  it("without API_TOKEN the listening socket is on loopback; a public HOST without a token refuses to start", async () => {
+    const port = await freePort()
+    const server = start("src/main.ts", [], { DATABASE_URL: url, PORT: String(port), DISCOVERY_WORKERS: "0", SENDER_WORKERS: "0" })
+    try {
+      await waitFor(async () => (await get(port, "/health/ready")).status === 200, 30_000, "readiness")
+      // The address is the listening socket's own (server.address()), as logged when it is bound.
+      expect(server.output()).toContain(`Listening on http://127.0.0.1:${port}`)
+      expect(server.output()).toContain("listens on 127.0.0.1 only")
+    } finally {
+      server.child.kill("SIGKILL")
+    }
+    const open = await runScript("src/main.ts", [], { DATABASE_URL: url, HOST: "0.0.0.0" })
+    expect(open.code).toBe(1)
+    expect(open.stdout + open.stderr).toContain("ALLOW_OPEN_API")
+  }, 60_000)
+
   it("a bad setting stops startup with a message naming the variable", async () => {
-    const finished = await run(process.execPath, ["--import", "tsx", "src/main.ts"], { PORT: "eighty" })
+    const finished = await runScript("src/main.ts", [], { PORT: "eighty" })
     expect(finished.code).toBe(1)
     expect(finished.stdout + finished.stderr).toContain("PORT")
   }, 60_000)
 
   it("an unreachable database is retried with backoff, each attempt logged, then a clear failure", async () => {
     const port = await freePort()
-    const finished = await run(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    const finished = await runScript("src/main.ts", [], {
       DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/nowhere`,
       DATABASE_CONNECT_RETRIES: "2"
     })
@@ -94,7 +110,7 @@ describe("The service process", () => {
   }, 60_000)
 
   it("TLS is used when the URL asks for it: sslmode=require against a server without TLS is refused", async () => {
-    const finished = await run(process.execPath, ["--import", "tsx", "src/bin/migrate.ts", "status"], {
+    const finished = await runScript("src/bin/migrate.ts", ["status"], {
       DATABASE_URL: `${url}?sslmode=require`,
       DATABASE_CONNECT_RETRIES: "0"
     })

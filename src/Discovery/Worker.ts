@@ -6,6 +6,8 @@ import { hostname } from "node:os"
 import { AppConfig } from "../Config.js"
 import { DefaultDiscoveryLimit, type DiscoveryJobId } from "../Domain/DiscoveryJob.js"
 import type { Platform } from "../Domain/Platform.js"
+import { storableProfile } from "../Domain/Profile.js"
+import { Supervisor } from "../Jobs/Supervisor.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { mapSqlError } from "../Sql.js"
@@ -35,6 +37,7 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     const sql = yield* SqlClient.SqlClient
     const jobs = yield* DiscoveryRepo
     const profiles = yield* ProfilesRepo
+    const supervisor = yield* Supervisor
     const providers: Record<Exclude<Platform, "linkedin">, Provider> = {
       bluesky: yield* BlueskyProvider,
       mastodon: yield* MastodonProvider,
@@ -59,7 +62,7 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
         let state = job.state
         while (found < limit) {
           const page = yield* provider.page(job.filters, state, limit - found)
-          const batch = page.profiles.slice(0, limit - found)
+          const batch = page.profiles.slice(0, limit - found).map(storableProfile)
           const last = page.next === null || found + batch.length >= limit
           const saved = yield* sql.withTransaction(
             Effect.gen(function*() {
@@ -165,9 +168,9 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
       }
     })
 
-    for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(loop)
+    yield* supervisor.run("discovery", config.workers, loop)
     if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) in ${instance}`)
     return { instance } as const
   }),
-  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, FetchHttpClient.layer]
+  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, FetchHttpClient.layer]
 }) {}

@@ -1,11 +1,13 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { TrimmedText } from "./Text.js"
+import { IdFromString } from "./Id.js"
 import { Platform } from "./Platform.js"
 import { Timestamp } from "./Timestamp.js"
 
 export const DiscoveryJobId = Schema.Int.pipe(Schema.positive(), Schema.brand("DiscoveryJobId"))
 export type DiscoveryJobId = typeof DiscoveryJobId.Type
-export const DiscoveryJobIdFromString = Schema.NumberFromString.pipe(Schema.compose(DiscoveryJobId))
+export const DiscoveryJobIdFromString = IdFromString.pipe(Schema.compose(DiscoveryJobId))
 
 export const DiscoveryJobStatus = Schema.Literal("queued", "running", "rate_limited", "succeeded", "failed", "cancelled")
 export type DiscoveryJobStatus = typeof DiscoveryJobStatus.Type
@@ -16,7 +18,7 @@ const strict = { parseOptions: { onExcessProperty: "error" } } as const
 /** How many profiles a job collects when its filters set no `limit`. */
 export const DefaultDiscoveryLimit = 100
 
-const SearchText = Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(256))
+const SearchText = TrimmedText.pipe(Schema.minLength(1), Schema.maxLength(256))
 const Limit = Schema.Int.pipe(Schema.between(1, 1000))
 const Count = Schema.Int.pipe(Schema.nonNegative())
 const Hostname = Schema.String.pipe(

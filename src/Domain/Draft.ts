@@ -1,14 +1,18 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { IdFromString } from "./Id.js"
 import { ProfileId } from "./Profile.js"
 import { Timestamp } from "./Timestamp.js"
 
 export const DraftId = Schema.Int.pipe(Schema.positive(), Schema.brand("DraftId"))
 export type DraftId = typeof DraftId.Type
-export const DraftIdFromString = Schema.NumberFromString.pipe(Schema.compose(DraftId))
+export const DraftIdFromString = IdFromString.pipe(Schema.compose(DraftId))
 
 export const Channel = Schema.Literal("bluesky_dm", "mastodon_dm", "webhook")
 export type Channel = typeof Channel.Type
+
+/** Drafts per request at most; larger campaigns are several requests, each one reviewable. */
+export const MaxDraftsPerRequest = 500
 
 export const DraftStatus = Schema.Literal("draft", "approved", "rejected", "sent")
 export type DraftStatus = typeof DraftStatus.Type

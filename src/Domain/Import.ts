@@ -1,12 +1,13 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { Text } from "./Text.js"
 
 export const MaxImportRows = 10_000
 
 /** An import of profiles: LinkedIn's `Connections.csv`, the generic CSV layout, or JSON objects. */
 export const ImportRequest = Schema.Union(
-  Schema.Struct({ format: Schema.Literal("linkedin_csv"), csv: Schema.String }),
-  Schema.Struct({ format: Schema.Literal("csv"), csv: Schema.String }),
+  Schema.Struct({ format: Schema.Literal("linkedin_csv"), csv: Text }),
+  Schema.Struct({ format: Schema.Literal("csv"), csv: Text }),
   Schema.Struct({ format: Schema.Literal("json"), profiles: Schema.Array(Schema.Unknown).pipe(Schema.maxItems(MaxImportRows)) })
 ).annotations({ identifier: "ImportRequest" })
 export type ImportRequest = typeof ImportRequest.Type

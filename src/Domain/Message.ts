@@ -1,12 +1,13 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { IdFromString } from "./Id.js"
 import { Channel, DraftId } from "./Draft.js"
 import { ProfileId } from "./Profile.js"
 import { Timestamp } from "./Timestamp.js"
 
 export const MessageId = Schema.Int.pipe(Schema.positive(), Schema.brand("MessageId"))
 export type MessageId = typeof MessageId.Type
-export const MessageIdFromString = Schema.NumberFromString.pipe(Schema.compose(MessageId))
+export const MessageIdFromString = IdFromString.pipe(Schema.compose(MessageId))
 
 export const MessageStatus = Schema.Literal("queued", "sending", "sent", "failed")
 export type MessageStatus = typeof MessageStatus.Type

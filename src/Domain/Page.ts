@@ -19,8 +19,10 @@ export const Cursor = Schema.transformOrFail(Schema.String, Schema.Int.pipe(Sche
   encode: (id) => Effect.succeed(Encoding.encodeBase64Url(`v1:${id}`))
 }).annotations({ identifier: "Cursor", description: "Opaque token from a previous page's nextCursor" })
 
-export const PageLimit = Schema.NumberFromString.pipe(
-  Schema.compose(Schema.Int.pipe(Schema.between(1, 100))),
+export const PageLimit = Schema.String.pipe(
+  Schema.pattern(/^[0-9]{1,3}$/, { message: () => "must be 1 to 100" }),
+  Schema.compose(Schema.NumberFromString),
+  Schema.compose(Schema.Int.pipe(Schema.between(1, 100, { message: () => "must be 1 to 100" }))),
   Schema.annotations({ identifier: "PageLimit", description: "Page size, 1 to 100 (default 50)" })
 )
 

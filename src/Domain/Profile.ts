@@ -1,11 +1,13 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { Count32, MaxInt32, storable, storableJson, Text } from "./Text.js"
+import { IdFromString } from "./Id.js"
 import { Platform } from "./Platform.js"
 import { Timestamp } from "./Timestamp.js"
 
 export const ProfileId = Schema.Int.pipe(Schema.positive(), Schema.brand("ProfileId"))
 export type ProfileId = typeof ProfileId.Type
-export const ProfileIdFromString = Schema.NumberFromString.pipe(Schema.compose(ProfileId))
+export const ProfileIdFromString = IdFromString.pipe(Schema.compose(ProfileId))
 
 export const ProfileStatus = Schema.Literal("new", "contacted", "replied", "opted_out", "archived")
 export type ProfileStatus = typeof ProfileStatus.Type
@@ -33,23 +35,39 @@ export const Profile = Schema.Struct({
 }).annotations({ identifier: "Profile" })
 export type Profile = typeof Profile.Type
 
-const Text = (max: number) => Schema.NullOr(Schema.String.pipe(Schema.maxLength(max)))
+const Optional = (max: number) => Schema.NullOr(Text.pipe(Schema.maxLength(max)))
 
 /** A profile as a provider or an import delivers it, before it is stored. */
 export const ProfileInput = Schema.Struct({
   platform: Platform,
-  externalId: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(512)),
-  handle: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(512)),
-  displayName: Text(512),
-  bio: Text(10_000),
-  location: Text(512),
-  url: Text(2048),
-  avatarUrl: Text(2048),
-  followersCount: Schema.NullOr(Schema.Int.pipe(Schema.nonNegative())),
+  externalId: Text.pipe(Schema.minLength(1), Schema.maxLength(512)),
+  handle: Text.pipe(Schema.minLength(1), Schema.maxLength(512)),
+  displayName: Optional(512),
+  bio: Optional(10_000),
+  location: Optional(512),
+  url: Optional(2048),
+  avatarUrl: Optional(2048),
+  followersCount: Schema.NullOr(Count32),
   acceptsDms: Schema.NullOr(Schema.Boolean),
   raw: Schema.Unknown
 })
 export type ProfileInput = typeof ProfileInput.Type
+
+const storableOrNull = (text: string | null) => (text === null ? null : storable(text))
+
+/** A profile as a platform sent it, made storable: text PostgreSQL accepts, counts that fit their column. */
+export const storableProfile = (profile: ProfileInput): ProfileInput => ({
+  ...profile,
+  externalId: storable(profile.externalId),
+  handle: storable(profile.handle),
+  displayName: storableOrNull(profile.displayName),
+  bio: storableOrNull(profile.bio),
+  location: storableOrNull(profile.location),
+  url: storableOrNull(profile.url),
+  avatarUrl: storableOrNull(profile.avatarUrl),
+  followersCount: profile.followersCount === null ? null : Math.min(Math.max(0, Math.round(profile.followersCount)), MaxInt32),
+  raw: storableJson(profile.raw)
+})
 
 export class ProfileNotFound extends Schema.TaggedError<ProfileNotFound>()(
   "ProfileNotFound",

@@ -1,5 +1,8 @@
 import { HttpApiSchema } from "@effect/platform"
-import { Schema } from "effect"
+import { Context, Schema } from "effect"
+
+/** Marks endpoints whose body may be as large as `MAX_IMPORT_BYTES` (a whole file) rather than `MAX_BODY_BYTES`. */
+export class ImportBody extends Context.Tag("Http/ImportBody")<ImportBody, true>() {}
 
 /** An unexpected failure: the body names the request, the log under the same id holds the detail. */
 export class InternalServerError extends Schema.TaggedError<InternalServerError>()(
@@ -38,4 +41,25 @@ export class Unprocessable extends Schema.TaggedError<Unprocessable>()(
   "Unprocessable",
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 422 })
+) {}
+
+/** A request body over the limit the message names. */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 413 })
+) {}
+
+/** A request body in a media type the endpoint does not take; the message names the ones it does. */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 415 })
+) {}
+
+/** The instance received SIGTERM: it finishes what it has, takes nothing new. */
+export class ShuttingDown extends Schema.TaggedError<ShuttingDown>()(
+  "ShuttingDown",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503 })
 ) {}

@@ -1,5 +1,6 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
+import { Text, TrimmedText } from "./Text.js"
 import { Platform } from "./Platform.js"
 import { Timestamp } from "./Timestamp.js"
 
@@ -15,8 +16,8 @@ export type Suppression = typeof Suppression.Type
 
 export const NewSuppression = Schema.Struct({
   platform: Platform,
-  handle: Schema.Trim.pipe(Schema.minLength(1), Schema.maxLength(512)),
-  reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
+  handle: TrimmedText.pipe(Schema.minLength(1), Schema.maxLength(512)),
+  reason: Schema.optional(Text.pipe(Schema.maxLength(1000)))
 }).annotations({ identifier: "NewSuppression" })
 export type NewSuppression = typeof NewSuppression.Type
 

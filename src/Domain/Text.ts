@@ -20,3 +20,32 @@ export const MaxInt32 = 2_147_483_647
 
 /** A count stored in an `integer` column. */
 export const Count32 = Schema.Int.pipe(Schema.between(0, MaxInt32))
+
+/**
+ * A JSON value from a platform made storable in `jsonb`: every string and key through `storable`, and
+ * anything nested deeper than `maxDepth` cut off (a hostile server could send JSON nested a million deep).
+ */
+export const storableJson = (value: unknown, maxDepth = 32): unknown => {
+  const root: { value: unknown } = { value: undefined }
+  const stack: Array<{ readonly source: unknown; readonly assign: (v: unknown) => void; readonly depth: number }> = [
+    { source: value, assign: (v) => (root.value = v), depth: 0 }
+  ]
+  while (stack.length > 0) {
+    const { assign, depth, source } = stack.pop()!
+    if (typeof source === "string") assign(storable(source))
+    else if (typeof source !== "object" || source === null) assign(source)
+    else if (depth >= maxDepth) assign(null)
+    else if (Array.isArray(source)) {
+      const copy: Array<unknown> = new Array(source.length)
+      assign(copy)
+      source.forEach((item, i) => stack.push({ source: item, assign: (v) => (copy[i] = v), depth: depth + 1 }))
+    } else {
+      const copy: Record<string, unknown> = {}
+      assign(copy)
+      for (const [key, item] of Object.entries(source)) {
+        stack.push({ source: item, assign: (v) => (copy[storable(key)] = v), depth: depth + 1 })
+      }
+    }
+  }
+  return root.value
+}

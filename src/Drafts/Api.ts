@@ -1,5 +1,7 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { OptionalBody } from "../Domain/Id.js"
+import { Text } from "../Domain/Text.js"
 import {
   Channel,
   Draft,
@@ -8,25 +10,25 @@ import {
   DraftInvalid,
   DraftNotFound,
   DraftStatus,
+  MaxDraftsPerRequest,
   SkipReason
 } from "../Domain/Draft.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
 import { ProfileId, ProfileIdFromString, ProfileStatus } from "../Domain/Profile.js"
-import { MaxDraftsPerRequest } from "../Drafts.js"
 
 const strict = { parseOptions: { onExcessProperty: "error" } } as const
 
 export const CreateDraftsRequest = Schema.Struct({
-  template: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(10_000)),
+  template: Text.pipe(Schema.minLength(1), Schema.maxLength(10_000)),
   channel: Channel,
   profileIds: Schema.optional(Schema.Array(ProfileId).pipe(Schema.minItems(1), Schema.maxItems(MaxDraftsPerRequest))),
   filter: Schema.optional(Schema.Struct({
     platform: Schema.optional(Platform),
     status: Schema.optional(ProfileStatus),
-    q: Schema.optional(Schema.String.pipe(Schema.maxLength(256)))
+    q: Schema.optional(Text.pipe(Schema.maxLength(256)))
   }).annotations(strict)),
-  fields: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String.pipe(Schema.maxLength(2000)) }))
+  fields: Schema.optional(Schema.Record({ key: Text, value: Text.pipe(Schema.maxLength(2000)) }))
 }).pipe(
   Schema.filter((r) => (r.profileIds === undefined) !== (r.filter === undefined) || "give either profileIds or filter"),
   Schema.annotations({ ...strict, identifier: "CreateDraftsRequest" })
@@ -60,7 +62,7 @@ export class DraftsApi extends HttpApiGroup.make("drafts")
   .add(
     HttpApiEndpoint.patch("edit", "/drafts/:id")
       .setPath(id)
-      .setPayload(Schema.Struct({ body: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(10_000)) }).annotations(strict))
+      .setPayload(Schema.Struct({ body: Text.pipe(Schema.minLength(1), Schema.maxLength(10_000)) }).annotations(strict))
       .addSuccess(Draft)
       .addError(DraftNotFound)
       .addError(DraftConflict)
@@ -77,7 +79,7 @@ export class DraftsApi extends HttpApiGroup.make("drafts")
   .add(
     HttpApiEndpoint.post("approve", "/drafts/:id/approve")
       .setPath(id)
-      .setPayload(Schema.Struct({ approvedBy: Schema.optional(Schema.String.pipe(Schema.maxLength(200))) }).annotations(strict))
+      .setPayload(OptionalBody(Schema.Struct({ approvedBy: Schema.optional(Text.pipe(Schema.maxLength(200))) }).annotations(strict)))
       .addSuccess(Draft)
       .addError(DraftNotFound)
       .addError(DraftConflict)
@@ -85,7 +87,7 @@ export class DraftsApi extends HttpApiGroup.make("drafts")
   .add(
     HttpApiEndpoint.post("reject", "/drafts/:id/reject")
       .setPath(id)
-      .setPayload(Schema.Struct({ reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1000))) }).annotations(strict))
+      .setPayload(OptionalBody(Schema.Struct({ reason: Schema.optional(Text.pipe(Schema.maxLength(1000))) }).annotations(strict)))
       .addSuccess(Draft)
       .addError(DraftNotFound)
       .addError(DraftConflict)

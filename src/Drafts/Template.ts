@@ -79,13 +79,18 @@ export const channelLength = (channel: Channel, body: string, handle: string) =>
 }
 
 // Bluesky also caps a message at 10,000 bytes of UTF-8.
-const BlueskyMaxBytes = 10_000
+export const BlueskyMaxBytes = 10_000
+
+const encoder = new TextEncoder()
+
+/** UTF-8 length without Node's Buffer, so the review page counts exactly as the server checks. */
+export const utf8Length = (text: string) => encoder.encode(text).length
 
 export const checkLength = (channel: Channel, body: string, handle: string): Either.Either<string, string> => {
   const length = channelLength(channel, body, handle)
   if (body.trim().length === 0) return Either.left("the message is empty")
-  if (channel === "bluesky_dm" && Buffer.byteLength(body) > BlueskyMaxBytes) {
-    return Either.left(`the message is ${Buffer.byteLength(body)} bytes; bluesky_dm allows ${BlueskyMaxBytes}`)
+  if (channel === "bluesky_dm" && utf8Length(body) > BlueskyMaxBytes) {
+    return Either.left(`the message is ${utf8Length(body)} bytes; bluesky_dm allows ${BlueskyMaxBytes}`)
   }
   return length > channelLimit[channel]
     ? Either.left(`the message is ${length} characters; ${channel} allows ${channelLimit[channel]}`)

@@ -8,5 +8,5 @@ export const HttpHealthLive = HttpApiBuilder.group(Api, "health", (handlers) =>
     const health = yield* Health
     return handlers
       .handle("live", () => Effect.succeed({ status: "live" as const }))
-      .handle("ready", () => Effect.as(health.ready(), { status: "ready" as const }))
+      .handle("ready", () => health.ready())
   }))

@@ -5,8 +5,10 @@ import { hostname } from "node:os"
 import { AppConfig } from "../Config.js"
 import type { Channel } from "../Domain/Draft.js"
 import type { ProfileId } from "../Domain/Profile.js"
+import { Supervisor } from "../Jobs/Supervisor.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
+import { recoverSqlDefects } from "../Sql.js"
 import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
 import { makeSenders, SendFailed } from "./Senders.js"
 
@@ -27,6 +29,7 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
     const { sending: config } = yield* AppConfig
     const repo = yield* MessagesRepo
     const profiles = yield* ProfilesRepo
+    const supervisor = yield* Supervisor
     const senders = yield* makeSenders
     const instance = `${hostname()}/${process.pid}`
 
@@ -101,7 +104,7 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
     const loop = Effect.gen(function*() {
       let failures = 0
       while (true) {
-        const next = yield* Effect.either(claimNext)
+        const next = yield* Effect.either(recoverSqlDefects(claimNext))
         if (next._tag === "Left") {
           failures++
           if (failures === 1) yield* Effect.logWarning(`Sender paused: ${next.left.message}`)
@@ -137,13 +140,13 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
       }).pipe(Effect.catchAll((error) => Effect.logWarning(`Reply check on ${channel} failed: ${error.message}`)))
     }, { discard: true })
 
-    for (let i = 0; i < config.workers; i++) yield* Effect.forkScoped(loop)
+    yield* supervisor.run("sender", config.workers, loop)
     if (config.workers > 0) {
-      yield* Effect.forkScoped(checkReplies.pipe(Effect.repeat(Schedule.spaced(config.replyCheckInterval))))
+      yield* supervisor.run("reply-check", 1, checkReplies.pipe(Effect.repeat(Schedule.spaced(config.replyCheckInterval))))
     }
     const ready = channels.filter((channel) => senders[channel] !== undefined)
     if (config.workers > 0) yield* Effect.logInfo(`Sending: ${config.workers} sender(s); channels configured: ${ready.join(", ") || "none"}`)
     return { channels: ready } as const
   }),
-  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, FetchHttpClient.layer]
+  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, Supervisor.Default, FetchHttpClient.layer]
 }) {}

@@ -1,6 +1,9 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { OptionalBody } from "../Domain/Id.js"
+import { Text } from "../Domain/Text.js"
 import { ImportRejected, ImportReport, ImportRequest } from "../Domain/Import.js"
+import { ImportBody } from "../Domain/Server.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
 import { Profile, ProfileIdFromString, ProfileNotFound, ProfileStatus } from "../Domain/Profile.js"
@@ -13,7 +16,7 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
       .setUrlParams(Schema.Struct({
         platform: Schema.optional(Platform),
         status: Schema.optional(ProfileStatus),
-        q: Schema.optional(Schema.String.pipe(Schema.maxLength(256))).annotations({
+        q: Schema.optional(Text.pipe(Schema.maxLength(256))).annotations({
           description: "Case-insensitive text in the handle or display name"
         }),
         limit: Schema.optional(PageLimit),
@@ -31,6 +34,7 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
   .add(
     HttpApiEndpoint.post("import", "/profiles/import")
       .setPayload(ImportRequest)
+      .annotate(ImportBody, true)
       .addSuccess(ImportReport)
       .addError(ImportRejected)
       .annotate(
@@ -41,7 +45,11 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
   .add(
     HttpApiEndpoint.post("optOut", "/profiles/:id/opt-out")
       .setPath(Schema.Struct({ id: ProfileIdFromString }))
-      .setPayload(Schema.Struct({ reason: Schema.optional(Schema.String.pipe(Schema.maxLength(1000))) }))
+      .setPayload(OptionalBody(
+        Schema.Struct({ reason: Schema.optional(Text.pipe(Schema.maxLength(1000))) }).annotations({
+          parseOptions: { onExcessProperty: "error" }
+        })
+      ))
       .addSuccess(Profile)
       .addError(ProfileNotFound)
       .annotate(

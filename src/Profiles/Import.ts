@@ -3,6 +3,7 @@ import { Either, ParseResult, Schema } from "effect"
 import { ImportRejected, ImportRequest } from "../Domain/Import.js"
 import { Platform } from "../Domain/Platform.js"
 import { ProfileInput } from "../Domain/Profile.js"
+import { Text, TrimmedText } from "../Domain/Text.js"
 
 export interface RejectedRow {
   readonly row: number
@@ -14,12 +15,12 @@ export interface ParsedImport {
   readonly rejected: ReadonlyArray<RejectedRow>
 }
 
-const Optional = Schema.optional(Schema.NullOr(Schema.String))
+const Optional = Schema.optional(Schema.NullOr(Text))
 
 /** The generic layout, as CSV columns (snake_case) or JSON objects (camelCase). */
 const GenericRow = Schema.Struct({
   platform: Platform,
-  handle: Schema.Trim.pipe(Schema.minLength(1)),
+  handle: TrimmedText.pipe(Schema.minLength(1)),
   externalId: Optional,
   displayName: Optional,
   bio: Optional,

@@ -252,6 +252,8 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
       const { migrationLockTimeout } = yield* AppConfig
       return yield* sql.withTransaction(
         Effect.gen(function*() {
+          // A migration may run for minutes: lift the request path's statement bound, server and client side.
+          yield* sql`SET LOCAL statement_timeout = 0`
           yield* lock(migrationLockTimeout)
           // Created here, under the lock: the Migrator's own probe-then-CREATE races on a new database.
           yield* sql`CREATE TABLE IF NOT EXISTS ${sql(MigrationsTable)} (
@@ -305,6 +307,8 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
         const { migrationLockTimeout } = yield* AppConfig
         return yield* sql.withTransaction(
           Effect.gen(function*() {
+            // Validating a restored constraint reads the whole table: lift the statement bound, as migrating does.
+            yield* sql`SET LOCAL statement_timeout = 0`
             yield* lock(migrationLockTimeout)
             const live = yield* describeCurrentSchema
             const applied = live.migrationsTable ? yield* appliedMigrations : []

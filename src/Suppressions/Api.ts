@@ -1,6 +1,9 @@
 import { HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { Text } from "../Domain/Text.js"
+import { IdFromString } from "../Domain/Id.js"
 import { ImportRejected } from "../Domain/Import.js"
+import { ImportBody } from "../Domain/Server.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { NewSuppression, Suppression, SuppressionNotFound } from "../Domain/Suppression.js"
 
@@ -13,19 +16,23 @@ export class SuppressionsApi extends HttpApiGroup.make("suppressions")
   .add(HttpApiEndpoint.post("add", "/suppressions").setPayload(NewSuppression).addSuccess(Suppression, { status: 201 }))
   .add(
     HttpApiEndpoint.del("remove", "/suppressions/:id")
-      .setPath(Schema.Struct({ id: Schema.NumberFromString.pipe(Schema.int()) }))
+      .setPath(Schema.Struct({ id: IdFromString }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(SuppressionNotFound)
   )
   .add(
     HttpApiEndpoint.post("import", "/suppressions/import")
-      .setPayload(Schema.Struct({ csv: Schema.String }))
+      .setPayload(Schema.Union(Schema.Struct({ csv: Text }), HttpApiSchema.withEncoding(Text, { kind: "Text", contentType: "text/csv" })))
+      .annotate(ImportBody, true)
       .addSuccess(Schema.Struct({
         accepted: Schema.Int,
         rejected: Schema.Array(Schema.Struct({ row: Schema.Int, reason: Schema.String }))
       }))
       .addError(ImportRejected)
-      .annotate(OpenApi.Description, "CSV with a header row: platform,handle[,reason].")
+      .annotate(
+        OpenApi.Description,
+        "CSV with a header row: platform,handle[,reason], sent as text/csv or as JSON {\"csv\": \"...\"}. The reason may be left out per row."
+      )
   )
   .add(
     HttpApiEndpoint.get("export", "/suppressions/export")

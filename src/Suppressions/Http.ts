@@ -10,6 +10,6 @@ export const HttpSuppressionsLive = HttpApiBuilder.group(Api, "suppressions", (h
       .handle("list", ({ urlParams }) => suppressions.list(urlParams))
       .handle("add", ({ payload }) => suppressions.add(payload))
       .handle("remove", ({ path }) => suppressions.remove(path.id))
-      .handle("import", ({ payload }) => suppressions.importCsv(payload.csv))
+      .handle("import", ({ payload }) => suppressions.importCsv(typeof payload === "string" ? payload : payload.csv))
       .handle("export", () => suppressions.exportCsv())
   }))

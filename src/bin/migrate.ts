@@ -6,7 +6,7 @@ import { LoggingLive } from "../Logging.js"
 import { label, Migrations } from "../Sql/Migrator.js"
 import { describeDifference, rowsLost } from "../Sql/Schema/Policy.js"
 import { runMain } from "../Runtime.js"
-import { SqlLive } from "../Sql.js"
+import { SqlUnboundedLive } from "../Sql.js"
 
 /**
  * Exit codes: 0 done / up to date, 1 failed (or refused: drift found by `migrate`, a repair that would lose
@@ -98,6 +98,6 @@ if (program === undefined) {
 }
 
 program.pipe(
-  Effect.provide(Migrations.Default.pipe(Layer.provideMerge(SqlLive), Layer.provide(LoggingLive), Layer.provideMerge(AppConfig.Default))),
+  Effect.provide(Migrations.Default.pipe(Layer.provideMerge(SqlUnboundedLive), Layer.provide(LoggingLive), Layer.provideMerge(AppConfig.Default))),
   runMain
 )

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url"
 import { AppConfig } from "../Config.js"
 import { LoggingLive } from "../Logging.js"
 import { runMain } from "../Runtime.js"
-import { SqlLive } from "../Sql.js"
+import { SqlUnboundedLive } from "../Sql.js"
 import { Migrations } from "../Sql/Migrator.js"
 import type { SchemaDescription } from "../Sql/Schema.js"
 
@@ -28,6 +28,6 @@ Effect.gen(function*() {
       `${schema.constraints.length} constraints, ${schema.indexes.length} indexes`
   )
 }).pipe(
-  Effect.provide(Migrations.Default.pipe(Layer.provideMerge(SqlLive), Layer.provide(LoggingLive), Layer.provideMerge(AppConfig.Default))),
+  Effect.provide(Migrations.Default.pipe(Layer.provideMerge(SqlUnboundedLive), Layer.provide(LoggingLive), Layer.provideMerge(AppConfig.Default))),
   runMain
 )

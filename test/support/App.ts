@@ -1,9 +1,10 @@
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
+import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
+import { Agent, request } from "node:http"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../../src/Config.js"
 import { DiscoveryWorker } from "../../src/Discovery/Worker.js"
-import { HttpLive } from "../../src/Http.js"
+import { HttpLive, ServerTest } from "../../src/Http.js"
+import { Lifecycle } from "../../src/Lifecycle.js"
 import { MessageSender } from "../../src/Messages/Sender.js"
 import { LoggingLive } from "../../src/Logging.js"
 import { DatabaseLive } from "../../src/Sql/Migrator.js"
@@ -18,11 +19,12 @@ export const appLayer = (
   options: { readonly workers?: boolean; readonly senders?: boolean } = {}
 ) =>
   Layer.mergeAll(
-    HttpLive.pipe(Layer.provideMerge(NodeHttpServer.layerTest)),
+    HttpLive.pipe(Layer.provideMerge(ServerTest)),
     options.workers ? DiscoveryWorker.Default : Layer.empty,
     options.senders ? MessageSender.Default : Layer.empty
   ).pipe(
     Layer.provideMerge(DatabaseLive),
+    Layer.provideMerge(Lifecycle.Default),
     Layer.provide(LoggingLive),
     Layer.provideMerge(AppConfig.fromMap({ LOG_LEVEL: "warn", ...config }))
   )
@@ -61,3 +63,43 @@ export const call = (
     }
     return { status: response.status, headers: response.headers, body } as Reply
   }).pipe(Effect.scoped, Effect.orDie)
+
+const keepAlive = new Agent({ keepAlive: true, maxSockets: 16 })
+
+/** A request written byte for byte as given (no header added), for inputs a well-behaved client would never send. */
+export const rawCall = (
+  method: string,
+  path: string,
+  options: { readonly headers?: Record<string, string>; readonly body?: string } = {}
+) =>
+  Effect.flatMap(HttpServer.HttpServer, (server) =>
+    Effect.async<Reply>((resume) => {
+      const address = server.address as HttpServer.TcpAddress
+      const body = options.body === undefined ? undefined : Buffer.from(options.body)
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port: address.port,
+          method,
+          path,
+          agent: keepAlive,
+          headers: { ...options.headers, ...(body !== undefined ? { "content-length": String(body.length) } : {}) }
+        },
+        (res) => {
+          let text = ""
+          res.setEncoding("utf8")
+          res.on("data", (chunk: string) => (text += chunk))
+          res.on("end", () => {
+            let parsed: unknown = text
+            try {
+              parsed = text.length > 0 ? JSON.parse(text) : undefined
+            } catch {
+              // not JSON
+            }
+            resume(Effect.succeed({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: parsed }))
+          })
+        }
+      )
+      req.on("error", (error) => resume(Effect.die(error)))
+      req.end(body)
+    }))

@@ -28,7 +28,7 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
         expect((yield* call("GET", "/health/live")).body).toEqual({ status: "live" })
         const ready = yield* call("GET", "/health/ready")
         expect(ready.status).toBe(200)
-        expect(ready.body).toEqual({ status: "ready" })
+        expect(ready.body).toEqual({ status: "ready", workers: [] })
         const spec = yield* call("GET", "/openapi.json")
         expect(spec.status).toBe(200)
         expect(Object.keys(spec.body.paths)).toEqual(
@@ -84,7 +84,6 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
           ["empty query", { body: { platform: "bluesky", filters: { query: "   " } } }, "query"],
           ["bad instance", { body: { platform: "mastodon", filters: { instance: "not a host", query: "x" } } }, "instance"],
           ["no criteria", { body: { platform: "github", filters: {} } }, "at least one of"],
-          ["oversize body", { body: { platform: "bluesky", filters: { query: "x".repeat(1_100_000) } } }, "larger than the limit"],
           ["not an object", { raw: "[1,2,3]" }, "HttpApiDecodeError"]
         ]
         for (const [label, request, mentions] of cases) {
@@ -92,6 +91,9 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
           assert.strictEqual(reply.status, 400, `${label}: ${JSON.stringify(reply.body)}`)
           assert.include(JSON.stringify(reply.body), mentions, label)
         }
+        const oversize = yield* call("POST", "/api/social/discover", { body: { platform: "bluesky", filters: { query: "x".repeat(1_100_000) } } })
+        expect(oversize.status).toBe(413)
+        expect(oversize.body).toEqual({ _tag: "PayloadTooLarge", message: expect.stringContaining("MAX_BODY_BYTES") })
         expect(yield* count("social_discovery_jobs")).toBe(before)
       }))
 

@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
+import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
+import { testBuild } from "./GlobalSetup.js"
 
 export const root = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -18,9 +20,12 @@ const quietEnv = (env: Record<string, string>) => ({
   ...env
 })
 
-/** Starts `node --import tsx <script>` from the repository root; the caller waits for or kills it. */
+/** `src/main.ts` → the same module compiled for this test run (see GlobalSetup.ts). */
+export const compiled = (script: string) => join(testBuild, relative("src", script).replace(/\.ts$/, ".js"))
+
+/** Starts a script of `src/` (compiled) from the repository root; the caller waits for or kills it. */
 export const start = (script: string, args: Array<string>, env: Record<string, string>) => {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: root, env: quietEnv(env) })
+  const child = spawn(process.execPath, ["--enable-source-maps", compiled(script), ...args], { cwd: root, env: quietEnv(env) })
   let stdout = ""
   let stderr = ""
   child.stdout.on("data", (chunk) => (stdout += chunk))
@@ -48,7 +53,11 @@ export const run = (command: string, args: Array<string>, env: Record<string, st
 }
 
 export const migrate = (args: Array<string>, env: Record<string, string>) =>
-  run(process.execPath, ["--import", "tsx", "src/bin/migrate.ts", ...args], env)
+  run(process.execPath, [compiled("src/bin/migrate.ts"), ...args], env)
+
+/** Runs a script of `src/` (compiled) to its end. */
+export const runScript = (script: string, args: Array<string>, env: Record<string, string>, timeoutMs?: number) =>
+  run(process.execPath, [compiled(script), ...args], env, timeoutMs)
 
 export const waitFor = async (check: () => Promise<boolean>, timeoutMs: number, what: string) => {
   const deadline = Date.now() + timeoutMs
