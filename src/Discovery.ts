@@ -1,6 +1,14 @@
 import { Effect, Option } from "effect"
 import { AppConfig } from "./Config.js"
-import { type DiscoverRequest, DiscoveryJobFinished, type DiscoveryJobId, DiscoveryJobNotFound } from "./Domain/DiscoveryJob.js"
+import {
+  type DiscoverRequest,
+  DiscoveryJobFinished,
+  type DiscoveryJobId,
+  DiscoveryJobNotFound,
+  type DiscoveryJobStatus
+} from "./Domain/DiscoveryJob.js"
+import { toPage } from "./Domain/Page.js"
+import type { Platform } from "./Domain/Platform.js"
 import { Unprocessable } from "./Domain/Server.js"
 import { DiscoveryRepo } from "./Discovery/Repo.js"
 
@@ -34,6 +42,18 @@ export class Discovery extends Effect.Service<Discovery>()("Discovery", {
       })
     })
 
+    /** Jobs newest first, by status and platform, in keyset pages. */
+    const list = Effect.fn("Discovery.list")(function*(params: {
+      readonly status?: DiscoveryJobStatus | undefined
+      readonly platform?: Platform | undefined
+      readonly cursor?: number | undefined
+      readonly limit?: number | undefined
+    }) {
+      const limit = params.limit ?? 50
+      const rows = yield* repo.list({ status: params.status, platform: params.platform, after: params.cursor, limit: limit + 1 })
+      return toPage(rows, limit)
+    })
+
     const cancel = Effect.fn("Discovery.cancel")(function*(id: DiscoveryJobId) {
       if (!(yield* repo.cancel(id))) {
         const job = yield* get(id)
@@ -43,7 +63,7 @@ export class Discovery extends Effect.Service<Discovery>()("Discovery", {
       return yield* get(id)
     })
 
-    return { start, get, cancel } as const
+    return { start, get, list, cancel } as const
   }),
   dependencies: [DiscoveryRepo.Default]
 }) {}

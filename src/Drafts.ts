@@ -1,4 +1,5 @@
 import { Effect, Either, Option } from "effect"
+import { AppConfig } from "./Config.js"
 import { toPage } from "./Domain/Page.js"
 import {
   type Channel,
@@ -8,13 +9,14 @@ import {
   DraftNotFound,
   type DraftStatus,
   MaxDraftsPerRequest,
-  type SkipReason
+  type SkipReason,
+  TemplateInvalid
 } from "./Domain/Draft.js"
 import type { Platform } from "./Domain/Platform.js"
 import type { ProfileId, ProfileStatus } from "./Domain/Profile.js"
 import { type Candidate, DraftsRepo } from "./Drafts/Repo.js"
-import { checkLength, describeProblem, render } from "./Drafts/Template.js"
-
+import { checkLength, checkTemplate, describeProblem, renderParts } from "./Drafts/Template.js"
+import { type ChannelSetup, channelSetup, notConfiguredMessage } from "./Messages/Policy.js"
 
 export interface Skipped {
   readonly profileId: number
@@ -30,6 +32,7 @@ export interface CreateDrafts {
     readonly platform?: Platform | undefined
     readonly status?: ProfileStatus | undefined
     readonly q?: string | undefined
+    readonly all?: true | undefined
   } | undefined
   readonly fields?: Readonly<Record<string, string>> | undefined
 }
@@ -41,13 +44,14 @@ const channelPlatform: Record<Channel, Platform | undefined> = {
 }
 
 /** Why this profile gets no draft on this channel, if it gets none. */
-const refusal = (candidate: Candidate, channel: Channel): Omit<Skipped, "profileId"> | undefined => {
+const refusal = (candidate: Candidate, channel: Channel, setup: ChannelSetup): Omit<Skipped, "profileId"> | undefined => {
   if (candidate.suppressed || candidate.status === "opted_out") {
     return { reason: "opted_out", detail: "the person opted out or is on the suppression list" }
   }
   if (candidate.contacted || candidate.status === "contacted" || candidate.status === "replied") {
     return { reason: "already_contacted", detail: "the person was already contacted or replied" }
   }
+  if (candidate.status === "archived") return { reason: "archived", detail: "the profile is archived" }
   const platform = channelPlatform[channel]
   if (platform !== undefined && candidate.platform !== platform) {
     return { reason: "channel_unavailable", detail: `${channel} reaches ${platform} profiles only, this is a ${candidate.platform} profile` }
@@ -58,18 +62,33 @@ const refusal = (candidate: Candidate, channel: Channel): Omit<Skipped, "profile
   if (channel === "bluesky_dm" && candidate.acceptsDms === false) {
     return { reason: "channel_unavailable", detail: "the account accepts no direct messages (chat.allowIncoming: none)" }
   }
+  if (!setup.configured) return { reason: "channel_not_configured", detail: notConfiguredMessage(setup) }
   if (candidate.openDraftId !== null) {
     return { reason: "draft_exists", detail: `draft ${candidate.openDraftId} for this profile and channel is still open` }
   }
   return undefined
 }
 
+const article = (word: string) => (/^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`)
+
+/** "Draft 9 is already approved", "A rejected draft cannot be approved": why a transition does not apply. */
+export const conflictMessage = (id: DraftId, status: DraftStatus, what: string) =>
+  status === what ? `Draft ${id} is already ${status}` : `${article(status).replace(/^a/, "A")} draft cannot be ${what}`
+
 export class Drafts extends Effect.Service<Drafts>()("Drafts", {
   effect: Effect.gen(function*() {
     const repo = yield* DraftsRepo
+    const setup = channelSetup(yield* AppConfig)
 
-    /** Drafts for one profile or many; the report says, per profile skipped, why. */
+    /**
+     * Drafts for one profile or many; the report says, per profile skipped, why. A template that cannot be
+     * used for anyone is refused first, before any draft is made.
+     */
     const create = Effect.fn("Drafts.create")(function*(request: CreateDrafts) {
+      const parts = yield* Either.match(checkTemplate(request.template, Object.keys(request.fields ?? {})), {
+        onLeft: (error) => Effect.fail(new TemplateInvalid({ message: error.message, position: error.position, knownVariables: error.known })),
+        onRight: Effect.succeed
+      })
       const candidates = yield* repo.candidates({
         channel: request.channel,
         profileIds: request.profileIds,
@@ -86,12 +105,12 @@ export class Drafts extends Effect.Service<Drafts>()("Drafts", {
       }
       const drafts: Array<{ profileId: ProfileId; channel: Channel; template: string; body: string }> = []
       for (const candidate of candidates) {
-        const refused = refusal(candidate, request.channel)
+        const refused = refusal(candidate, request.channel, setup[request.channel])
         if (refused !== undefined) {
           skipped.push({ profileId: candidate.id, ...refused })
           continue
         }
-        const rendered = render(request.template, candidate, request.fields).pipe(
+        const rendered = renderParts(parts, candidate, request.fields).pipe(
           Either.mapLeft((problem) => ({
             reason: problem._tag === "MissingValue" ? "missing_variable" as const : "unknown_variable" as const,
             detail: describeProblem(problem)
@@ -134,7 +153,7 @@ export class Drafts extends Effect.Service<Drafts>()("Drafts", {
         const changed = yield* repo.transition(id, from, set)
         if (changed !== undefined) return changed
         const current = yield* get(id)
-        return yield* new DraftConflict({ id, status: current.status, message: `A ${current.status} draft cannot be ${what}` })
+        return yield* new DraftConflict({ id, status: current.status, message: conflictMessage(id, current.status, what) })
       })
 
     /** A new body goes back to `draft`: an approval covers the text that was approved, not another. */

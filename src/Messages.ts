@@ -1,35 +1,91 @@
 import { Effect, Option } from "effect"
 import { AppConfig } from "./Config.js"
-import { type DraftId, DraftNotFound } from "./Domain/Draft.js"
-import { type MessageId, MessageNotFound, type MessageStatus } from "./Domain/Message.js"
+import { type Channel, type DraftId, DraftNotFound } from "./Domain/Draft.js"
+import {
+  ChannelNotConfigured,
+  type ChannelStatus,
+  type Message,
+  MessageConflict,
+  type MessageId,
+  MessageNotFound,
+  type MessageRow,
+  type MessageStatus,
+  SendRefused
+} from "./Domain/Message.js"
 import { toPage } from "./Domain/Page.js"
+import { DraftsRepo } from "./Drafts/Repo.js"
+import {
+  type ChannelSetup,
+  Channels,
+  channelSetup,
+  nextSendAt,
+  notConfiguredMessage,
+  type Refusal,
+  retryRefusalOf,
+  sendRefusal,
+  waitingFor
+} from "./Messages/Policy.js"
 import { MessagesRepo } from "./Messages/Repo.js"
 
 export class Messages extends Effect.Service<Messages>()("Messages", {
   effect: Effect.gen(function*() {
     const repo = yield* MessagesRepo
-    const { discovery, sending } = yield* AppConfig
-    const configured = {
-      bluesky_dm: Option.isSome(sending.blueskyIdentifier) && Option.isSome(sending.blueskyAppPassword),
-      mastodon_dm: Option.isSome(discovery.mastodonToken),
-      webhook: Option.isSome(sending.webhookUrl) && Option.isSome(sending.webhookSecret)
-    }
+    const drafts = yield* DraftsRepo
+    const config = yield* AppConfig
+    const setup = channelSetup(config)
+    const caps = config.sending.dailyCaps
 
-    /** Queues an approved draft's message; the same draft or the same key always gives the same message. */
+    /** Adds to each queued message why it waits and until when, from its channel's state right now. */
+    const annotate = Effect.fn("Messages.annotate")(function*(rows: ReadonlyArray<MessageRow>) {
+      const usage = rows.some((row) => row.status === "queued") ? yield* repo.usage(caps) : undefined
+      return rows.map((row): Message => {
+        const waiting = usage === undefined ? undefined : waitingFor(
+          row,
+          { setup: setup[row.channel], usage: usage.channels[row.channel], dailyCap: caps[row.channel] },
+          usage.now
+        )
+        return {
+          ...row,
+          nextAttemptAt: waiting === undefined ? row.nextAttemptAt : waiting.until?.toISOString() ?? null,
+          waitingFor: waiting?.reason ?? null,
+          waitingDetail: waiting?.detail ?? null
+        }
+      })
+    })
+    const annotateOne = (row: MessageRow) => Effect.map(annotate([row]), (rows) => rows[0]!)
+
+    const notConfigured = (setup: ChannelSetup) =>
+      new ChannelNotConfigured({ channel: setup.channel, missing: setup.missing, message: notConfiguredMessage(setup) })
+    const refused = (draftId: DraftId, refusal: Refusal) =>
+      refusal.reason === "channel_not_configured"
+        ? notConfigured(refusal.setup)
+        : new SendRefused({ draftId, reason: refusal.reason, message: refusal.message })
+
+    /** Queues an approved draft's message; the same draft or the same key always gives the same answer. */
     const queue = Effect.fn("Messages.queue")(function*(draftId: DraftId, idempotencyKey: string | undefined) {
-      const queued = yield* repo.queue(draftId, idempotencyKey)
-      const message = yield* Option.match(queued, { onNone: () => Effect.fail(DraftNotFound.of(draftId)), onSome: Effect.succeed })
-      if (message.status === "queued" && message.attempts === 0 && !configured[message.channel]) {
-        yield* Effect.logWarning(`Message ${message.id} queued on ${message.channel}, which is not configured: it waits`)
+      const outcome = yield* repo.queue(draftId, idempotencyKey, (draft) => sendRefusal(draft, setup[draft.channel]))
+      switch (outcome._tag) {
+        case "DraftNotFound":
+          return yield* DraftNotFound.of(draftId)
+        case "KeyReused":
+          return yield* new SendRefused({
+            draftId,
+            reason: "idempotency_key_reused",
+            message: `Idempotency-Key ${idempotencyKey} was first used for draft ${outcome.boundTo}; use a new key for another draft`
+          })
+        case "Refused":
+          return yield* refused(draftId, outcome.refusal)
+        case "Queued":
+          return yield* annotateOne(outcome.message)
       }
-      return message
     })
 
     const get = Effect.fn("Messages.get")(function*(id: MessageId) {
-      return yield* Effect.flatMap(repo.findById(id), Option.match({
-        onNone: () => Effect.fail(new MessageNotFound({ id, message: `No message with id ${id}` })),
+      const row = yield* Effect.flatMap(repo.findById(id), Option.match({
+        onNone: () => Effect.fail(MessageNotFound.of(id)),
         onSome: Effect.succeed
       }))
+      return yield* annotateOne(row)
     })
 
     const list = Effect.fn("Messages.list")(function*(params: {
@@ -39,7 +95,7 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
     }) {
       const limit = params.limit ?? 50
       const rows = yield* repo.list(params.status, params.cursor, limit + 1)
-      return toPage(rows, limit)
+      return toPage(yield* annotate(rows), limit)
     })
 
     /** The bulk form: each draft queued or refused on its own, with the same rules and reasons. */
@@ -49,6 +105,8 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
           Effect.map((message) => ({ _tag: "queued" as const, message })),
           Effect.catchTags({
             SendRefused: (refused) => Effect.succeed({ _tag: "refused" as const, refused: { draftId, reason: refused.reason, message: refused.message } }),
+            ChannelNotConfigured: (refused) =>
+              Effect.succeed({ _tag: "refused" as const, refused: { draftId, reason: "channel_not_configured", message: refused.message } }),
             DraftNotFound: (missing) => Effect.succeed({ _tag: "refused" as const, refused: { draftId, reason: "not_found", message: missing.message } })
           })
         ))
@@ -58,7 +116,61 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
       }
     })
 
-    return { queue, queueMany, get, list } as const
+    /** Takes back a message that is still queued; its draft is approved again. */
+    const cancel = Effect.fn("Messages.cancel")(function*(id: MessageId) {
+      const outcome = yield* repo.cancel(id)
+      if (outcome._tag === "NotFound") return yield* MessageNotFound.of(id)
+      if (outcome._tag === "NotQueued") {
+        return yield* new MessageConflict({
+          id,
+          status: outcome.status,
+          reason: "not_queued",
+          message: `Only a queued message can be cancelled; message ${id} is ${outcome.status}`
+        })
+      }
+      yield* Effect.logInfo(`Message ${id} cancelled; draft ${outcome.draftId} is approved again`)
+      // The message's foreign key keeps its draft from being deleted: it is there.
+      return yield* Effect.map(drafts.findById(outcome.draftId), Option.getOrThrow)
+    })
+
+    /** Queues a failed message again, unless its failure was permanent or the person or channel is not ready. */
+    const retry = Effect.fn("Messages.retry")(function*(id: MessageId) {
+      const outcome = yield* repo.retry(id, (message, facts) =>
+        message.status === "sent"
+          ? { reason: "already_sent", message: `Message ${id} was sent; it is not sent again` }
+          : retryRefusalOf(message, facts, setup[message.channel]))
+      switch (outcome._tag) {
+        case "NotFound":
+          return yield* MessageNotFound.of(id)
+        case "Refused":
+          return yield* outcome.refusal.reason === "channel_not_configured"
+            ? notConfigured(outcome.refusal.setup)
+            : new MessageConflict({ id, status: outcome.status, reason: outcome.refusal.reason, message: outcome.refusal.message })
+        case "Queued":
+          yield* Effect.logInfo(`Message ${id} queued again`)
+          return yield* annotateOne(outcome.message)
+      }
+    })
+
+    /** Every channel: can it send, as whom, and how much of its cap and spacing is used. */
+    const channels = Effect.fn("Messages.channels")(function*() {
+      const usage = yield* repo.usage(caps)
+      return Channels.map((channel: Channel): ChannelStatus => {
+        const used = usage.channels[channel]
+        return {
+          channel,
+          configured: setup[channel].configured,
+          missing: setup[channel].missing,
+          sendsAs: setup[channel].sendsAs,
+          sentLast24h: used.sentLast24h,
+          dailyCap: caps[channel],
+          queued: used.queued,
+          nextSendAt: setup[channel].configured ? nextSendAt(used, caps[channel], usage.now).toISOString() : null
+        }
+      })
+    })
+
+    return { queue, queueMany, get, list, cancel, retry, channels } as const
   }),
-  dependencies: [MessagesRepo.Default]
+  dependencies: [MessagesRepo.Default, DraftsRepo.Default]
 }) {}

@@ -1,19 +1,30 @@
-import { HttpClient, type HttpClientRequest, type HttpClientResponse } from "@effect/platform"
-import { Data, Duration, Effect, ParseResult, Schema } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { Data, Duration, Effect, Layer, ParseResult, Schema } from "effect"
+import { createRequire } from "node:module"
 
 /**
  * Calls to the social platforms' HTTP APIs, for discovery and for sending alike: one classification of
  * their answers into retry later, wait for the rate limit, or give up with the platform's own words.
  */
 
+// Every error's message is its reason, so whoever logs `error.message` says what happened.
+
 /** Worth retrying: the network, a timeout, a 5xx, a body cut short. */
-export class ProviderUnavailable extends Data.TaggedError("ProviderUnavailable")<{ readonly reason: string }> {}
+export class ProviderUnavailable extends Data.TaggedError("ProviderUnavailable")<{ readonly reason: string }> {
+  override get message() {
+    return this.reason
+  }
+}
 
 /** The platform asked us to wait until `until`; the job waits, it does not fail. */
 export class ProviderRateLimited extends Data.TaggedError("ProviderRateLimited")<{
   readonly until: Date
   readonly reason: string
-}> {}
+}> {
+  override get message() {
+    return this.reason
+  }
+}
 
 /** Retrying will not help: a 4xx, filters the platform refuses, a response of an unexpected shape. */
 export class ProviderRejected extends Data.TaggedError("ProviderRejected")<{
@@ -21,18 +32,59 @@ export class ProviderRejected extends Data.TaggedError("ProviderRejected")<{
   /** The HTTP status and the platform's own error name (XRPC `error`), when it answered with one. */
   readonly status?: number
   readonly code?: string
-}> {}
+}> {
+  override get message() {
+    return this.reason
+  }
+}
 
 export type ProviderError = ProviderUnavailable | ProviderRateLimited | ProviderRejected
 
-const retryAfter = (headers: HttpClientResponse.HttpClientResponse["headers"], now: number): Date | undefined => {
+const pkg = createRequire(import.meta.url)("../package.json") as {
+  readonly version: string
+  readonly homepage?: string
+  readonly repository?: string | { readonly url?: string }
+}
+const projectUrl = (pkg.homepage ?? (typeof pkg.repository === "string" ? pkg.repository : pkg.repository?.url))
+  ?.replace(/^git\+/, "").replace(/\.git$/, "")
+
+/** How we introduce ourselves to every platform: name, version, and where to find out who we are. */
+export const UserAgent = `social-outreach/${pkg.version}${projectUrl !== undefined ? ` (+${projectUrl})` : ""}`
+
+/**
+ * The one HTTP client every call to a platform goes through (discovery, sending, webhooks): it says who we
+ * are, and keeps our tracing headers (`traceparent`, `b3`) to ourselves.
+ */
+export const PlatformHttpClient = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(HttpClient.HttpClient, (client) =>
+    client.pipe(
+      HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", UserAgent)),
+      HttpClient.withTracerPropagation(false)
+    ))
+).pipe(Layer.provide(FetchHttpClient.layer))
+
+// A reset already past (clock skew, Retry-After: 0) must not turn into a tight loop against the platform.
+const MinimumWait = 1000
+
+/** The longest we wait on a platform's word: a reset years ahead is a bug or a joke, not a plan. */
+export const MaxRateLimitWait = Duration.hours(1)
+
+type Headers = Readonly<Record<string, string | undefined>>
+
+/** `Retry-After` in seconds or as an HTTP date (RFC 9110), as the time it names. */
+export const retryAfterHeader = (headers: Headers, now: number): Date | undefined => {
   const header = headers["retry-after"]
-  if (header !== undefined) {
-    const seconds = Number(header)
-    if (Number.isFinite(seconds)) return new Date(now + Math.max(0, seconds) * 1000)
-    const date = Date.parse(header)
-    if (Number.isFinite(date)) return new Date(date)
-  }
+  if (header === undefined) return undefined
+  const seconds = Number(header)
+  if (header.trim() !== "" && Number.isFinite(seconds)) return new Date(now + Math.max(0, seconds) * 1000)
+  const date = Date.parse(header)
+  return Number.isFinite(date) ? new Date(date) : undefined
+}
+
+const retryAfter = (headers: Headers, now: number): Date | undefined => {
+  const header = retryAfterHeader(headers, now)
+  if (header !== undefined) return header
   // GitHub: x-ratelimit-* (epoch seconds); Mastodon: x-ratelimit-* (ISO date); Bluesky: ratelimit-* (epoch seconds).
   for (const prefix of ["x-ratelimit", "ratelimit"]) {
     const reset = headers[`${prefix}-reset`]
@@ -43,6 +95,29 @@ const retryAfter = (headers: HttpClientResponse.HttpClientResponse["headers"], n
     if (Number.isFinite(date)) return new Date(date)
   }
   return undefined
+}
+
+export interface RateLimitWait {
+  readonly until: Date
+  /** Set when the platform asked for longer than we wait: what it asked for, to be reported. */
+  readonly asked?: Date
+}
+
+/**
+ * How long to wait for a rate limit the platform named (or a default): at least a second, so a reset already
+ * past cannot become a tight loop, and at most `MaxRateLimitWait`.
+ */
+export const rateLimitWait = (asked: Date | undefined, now: number, fallbackMs = 60_000): RateLimitWait => {
+  const wanted = asked?.getTime() ?? now + fallbackMs
+  const max = now + Duration.toMillis(MaxRateLimitWait)
+  if (!Number.isFinite(wanted) || wanted > max) return { until: new Date(max), ...(asked !== undefined ? { asked } : {}) }
+  return { until: new Date(Math.max(wanted, now + MinimumWait)) }
+}
+
+const describeAsked = (wait: RateLimitWait) => {
+  if (wait.asked === undefined) return ""
+  const when = Number.isFinite(wait.asked.getTime()) && Math.abs(wait.asked.getTime()) < 8.64e15 ? wait.asked.toISOString() : String(wait.asked)
+  return ` (it asked to wait until ${when}; waiting ${Duration.format(MaxRateLimitWait)} at most)`
 }
 
 const errorCode = (body: string) => {
@@ -65,9 +140,6 @@ const errorText = (body: string) => {
   }
   return body.slice(0, 200)
 }
-
-// A reset already past (clock skew, Retry-After: 0) must not turn into a tight loop against the platform.
-const MinimumWait = 1000
 
 /** "fetch failed" says little: the system error underneath (ECONNREFUSED, ENOTFOUND…) says what happened. */
 const networkCause = (cause: unknown): string => {
@@ -125,10 +197,10 @@ export const fetchJson = <A, I>(
     // GitHub's secondary limits are a 403 that may carry no header at all; it asks for a minute's wait.
     const secondary = response.status === 403 && /secondary rate limit/i.test(text)
     if (response.status === 429 || (response.status === 403 && (limitedUntil !== undefined || secondary))) {
-      const until = Math.max(limitedUntil?.getTime() ?? now + 60_000, now + MinimumWait)
+      const wait = rateLimitWait(limitedUntil, now)
       return yield* new ProviderRateLimited({
-        until: new Date(until),
-        reason: `${platform} rate limit (${response.status}): ${errorText(text)}`
+        until: wait.until,
+        reason: `${platform} rate limit (${response.status}): ${errorText(text)}${describeAsked(wait)}`
       })
     }
     if (response.status >= 500) {
@@ -156,5 +228,5 @@ export const fetchJson = <A, I>(
         })
       )
     )
-    return { body, json, quotaResetsAt: limitedUntil }
+    return { body, json, quotaResetsAt: limitedUntil === undefined ? undefined : rateLimitWait(limitedUntil, now).until }
   })

@@ -67,7 +67,13 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
       return yield* get(id)
     })
 
-    return { get, list, import: importProfiles, optOut, replied } as const
+    const archive = Effect.fn("Profiles.archive")(function*(id: ProfileId) {
+      if (!(yield* repo.archive(id))) return yield* ProfileNotFound.of(id)
+      yield* Effect.logInfo(`Profile ${id} archived`)
+      return yield* get(id)
+    })
+
+    return { get, list, import: importProfiles, optOut, replied, archive } as const
   }),
   dependencies: [ProfilesRepo.Default]
 }) {}

@@ -3,7 +3,15 @@ import { Effect, Either, ParseResult, Schema } from "effect"
 import { ImportRejected } from "./Domain/Import.js"
 import { toPage } from "./Domain/Page.js"
 import { NewSuppression, SuppressionNotFound } from "./Domain/Suppression.js"
-import { SuppressionsRepo } from "./Suppressions/Repo.js"
+import { normaliseSuppression } from "./Suppressions/Policy.js"
+import { type SuppressionEntry, SuppressionsRepo } from "./Suppressions/Repo.js"
+
+/** A validated entry (NewSuppression's filter ran the same normaliser, so it cannot fail here). */
+const entryOf = (entry: NewSuppression): SuppressionEntry => ({
+  platform: entry.platform,
+  reason: entry.reason ?? null,
+  ...Either.getOrThrow(normaliseSuppression(entry.platform, entry.handle))
+})
 
 const csvCell = (value: string | null) => (value === null ? "" : /[",\n\r]/.test(value) ? `"${value.replace(/"/g, "\"\"")}"` : value)
 
@@ -13,7 +21,7 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
     const repo = yield* SuppressionsRepo
 
     const add = Effect.fn("Suppressions.add")(function*(entry: NewSuppression) {
-      const [added] = yield* repo.addMany([entry])
+      const [added] = yield* repo.addMany([entryOf(entry)])
       return added!
     })
 
@@ -38,7 +46,7 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
       if (rows.length > 0 && !("platform" in rows[0]!.record && "handle" in rows[0]!.record)) {
         return yield* new ImportRejected({ message: "The CSV needs a header row with platform and handle" })
       }
-      const valid: Array<NewSuppression> = []
+      const valid: Array<SuppressionEntry> = []
       const rejected: Array<{ row: number; reason: string }> = []
       for (const { info, record } of rows) {
         Either.match(Schema.decodeUnknownEither(NewSuppression)({ ...record, reason: record["reason"] || undefined }), {
@@ -47,7 +55,7 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
               row: info.lines,
               reason: ParseResult.ArrayFormatter.formatErrorSync(error).map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")
             }),
-          onRight: (entry) => valid.push(entry)
+          onRight: (entry) => valid.push(entryOf(entry))
         })
       }
       const added = yield* repo.addMany(valid)

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
+import { UserAgent } from "../src/PlatformClient.js"
 import { call, pgAppLayer, type Reply } from "./support/App.js"
 import { fakeBluesky, fakeGithub, fakeMastodon } from "./support/FakePlatforms.js"
 
@@ -125,7 +126,7 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       const id = yield* start({ platform: "bluesky", filters: { query: "cobol", limit: 10 } })
       const job = yield* until(id, ["succeeded", "failed"])
       expect(job).toMatchObject({ status: "failed", attempts: 3 })
-      expect(job.lastError).toContain("Gave up after 3 attempt(s)")
+      expect(job.lastError).toContain("Gave up after 3 attempts")
       expect(job.lastError).toContain("503")
     }))
 
@@ -228,6 +229,32 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       expect(failed.lastError).toContain("Validation Failed")
     }))
 
+  it.effect("a rate-limit reset centuries ahead waits an hour at most and says so; every request names us and carries no tracing headers", () =>
+    Effect.gen(function*() {
+      const { bluesky, github, mastodon } = yield* Platforms
+      github.inject("/search/users", {
+        kind: "status",
+        status: 403,
+        headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999" },
+        body: { message: "API rate limit exceeded for user ID 1." }
+      })
+      const id = yield* start({ platform: "github", filters: { query: "forever", limit: 5 } })
+      const waiting = yield* until(id, ["rate_limited"])
+      const wait = Date.parse(waiting.nextRunAt) - Date.now()
+      expect(wait).toBeGreaterThan(59 * 60_000)
+      expect(wait).toBeLessThanOrEqual(60 * 60_000)
+      expect(waiting.lastError).toContain("it asked to wait until 2286-11-20T17:46:39.000Z; waiting 1h at most")
+      expect((yield* call("POST", `/api/social/discover/${id}/cancel`)).status).toBe(200)
+
+      const seen = [...bluesky.requests, ...mastodon.requests, ...github.requests]
+      expect(github.requests.length).toBeGreaterThan(0)
+      for (const request of seen) {
+        expect(request.headers["user-agent"]).toBe(UserAgent)
+        expect(request.headers["traceparent"]).toBeUndefined()
+        expect(request.headers["b3"]).toBeUndefined()
+      }
+    }))
+
   it.effect("GitHub: a per-user quota spent mid-page keeps the page as found and waits; a vanished user is skipped", () =>
     Effect.gen(function*() {
       const { github } = yield* Platforms
@@ -292,5 +319,28 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       const again = yield* call("POST", `/api/social/discover/${id}/cancel`)
       expect(again.status).toBe(409)
       expect(again.body).toMatchObject({ _tag: "DiscoveryJobFinished", status: "cancelled" })
+    }))
+  it.effect("GET /discover lists jobs newest first, by status and platform, in keyset pages that visit each job once", () =>
+    Effect.gen(function*() {
+      yield* start({ platform: "github", filters: { query: "listing", limit: 1 } })
+      const all = yield* rows((sql) => sql<{ id: number; platform: string; status: string }>`
+        SELECT id::int, platform, status FROM social_discovery_jobs ORDER BY id DESC`)
+      expect(all.length).toBeGreaterThan(3)
+      const seen: Array<number> = []
+      let cursor: string | null = null
+      do {
+        const page: Reply = yield* call("GET", `/api/social/discover?limit=2${cursor !== null ? `&cursor=${cursor}` : ""}`)
+        expect(page.status).toBe(200)
+        seen.push(...page.body.items.map((job: { id: number }) => job.id))
+        cursor = page.body.nextCursor
+      } while (cursor !== null && seen.length < all.length + 2)
+      // Jobs added while paging would come before the first page; none of the listed ones repeat or go missing.
+      expect(seen).toEqual(all.map((job) => job.id))
+      const github = yield* call("GET", "/api/social/discover?platform=github&limit=100")
+      expect(github.body.items.map((job: { id: number }) => job.id)).toEqual(all.filter((job) => job.platform === "github").map((job) => job.id))
+      const cancelled = yield* call("GET", "/api/social/discover?status=cancelled&limit=100")
+      expect(cancelled.body.items.length).toBeGreaterThan(0)
+      expect(cancelled.body.items.every((job: { status: string }) => job.status === "cancelled")).toBe(true)
+      expect((yield* call("GET", "/api/social/discover?status=done")).status).toBe(400)
     }))
 })

@@ -16,7 +16,14 @@ const seed = Effect.gen(function*() {
   yield* sql`INSERT INTO social_suppressions (platform, handle, reason) VALUES ('bluesky', 'suppressed.bsky.social', 'asked')`
 })
 
-const App = pgAppLayer().pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context))))
+// Every channel configured (nothing is sent here: no sender runs).
+const App = pgAppLayer({
+  BLUESKY_IDENTIFIER: "sender.test",
+  BLUESKY_APP_PASSWORD: "app-password",
+  MASTODON_ACCESS_TOKEN: "token",
+  WEBHOOK_URL: "http://127.0.0.1:9/hook",
+  WEBHOOK_SECRET: `whsec_${Buffer.from("a secret").toString("base64")}`
+}).pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context))))
 
 const idOf = (handle: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
@@ -70,9 +77,21 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       })
       expect(missing.body.skipped).toEqual([{ profileId: grace, reason: "missing_variable", detail: "no value for {{location}} and no fallback" }])
       const unknown = yield* call("POST", "/api/social/drafts", {
-        body: { channel: "mastodon_dm", template: "{{company}}", profileIds: [grace] }
+        body: { channel: "mastodon_dm", template: "Hi {{FirstName}}", profileIds: [grace] }
       })
-      expect(unknown.body.skipped[0]).toMatchObject({ reason: "unknown_variable", detail: "unknown variable {{company}}" })
+      expect(unknown.status).toBe(400)
+      expect(unknown.body).toMatchObject({ _tag: "TemplateInvalid", position: 3, knownVariables: expect.arrayContaining(["firstName", "handle"]) })
+      expect(unknown.body.message).toContain("did you mean {{firstName}}")
+      const broken = yield* call("POST", "/api/social/drafts", {
+        body: { channel: "mastodon_dm", template: "Hi {{firstName, {{ handle }} {{}} }}", profileIds: [grace] }
+      })
+      expect(broken.status).toBe(400)
+      expect(broken.body).toMatchObject({ _tag: "TemplateInvalid", position: 3 })
+      const everyone = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi", filter: {} } })
+      expect(everyone.status).toBe(400)
+      expect(JSON.stringify(everyone.body)).toContain(String.raw`\"all\": true`)
+      const drafts = yield* call("GET", "/api/social/drafts?limit=100")
+      expect(drafts.body.items.some((d: { body: string }) => d.body.includes("{"))).toBe(false)
       const long = yield* call("POST", "/api/social/drafts", {
         body: { channel: "mastodon_dm", template: "x".repeat(490), profileIds: [grace] }
       })
@@ -92,6 +111,8 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const id = created.body.created[0].id
       const approved = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: { approvedBy: "maria" } })
       expect(approved.body).toMatchObject({ status: "approved", approvedBy: "maria" })
+      const twice = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
+      expect(twice.body).toMatchObject({ _tag: "DraftConflict", message: `Draft ${id} is already approved` })
       expect(typeof approved.body.approvedAt).toBe("string")
       const edited = yield* call("PATCH", `/api/social/drafts/${id}`, { body: { body: "Hey octo, a new text" } })
       expect(edited.body).toMatchObject({ status: "draft", body: "Hey octo, a new text", approvedAt: null, approvedBy: null })
@@ -101,7 +122,7 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       expect(rejected.body).toMatchObject({ status: "rejected", rejectedReason: "tone" })
       const approveRejected = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
       expect(approveRejected.status).toBe(409)
-      expect(approveRejected.body).toMatchObject({ _tag: "DraftConflict", status: "rejected" })
+      expect(approveRejected.body).toMatchObject({ _tag: "DraftConflict", status: "rejected", message: "A rejected draft cannot be approved" })
       const listed = yield* call("GET", `/api/social/drafts?profileId=${octo}`)
       expect(listed.body.items.map((d: { id: number }) => d.id)).toEqual([id])
       expect((yield* call("DELETE", `/api/social/drafts/${id}`)).status).toBe(204)
@@ -128,17 +149,19 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
     Effect.gen(function*() {
       const added = yield* call("POST", "/api/social/suppressions", { body: { platform: "github", handle: " Someone ", reason: "do not contact" } })
       expect(added.status).toBe(201)
-      expect(added.body).toMatchObject({ platform: "github", handle: "Someone" })
+      expect(added.body).toMatchObject({ platform: "github", handle: "someone" })
       const imported = yield* call("POST", "/api/social/suppressions/import", {
         body: { csv: "platform,handle,reason\nmastodon,x@y.z,gdpr\nfriendster,joe,\ngithub,SOMEONE,again\n" }
       })
       expect(imported.body).toEqual({ accepted: 2, rejected: [{ row: 3, reason: expect.stringContaining("platform") }] })
+      const unusable = yield* call("POST", "/api/social/suppressions/import", { body: { csv: "platform,handle\nmastodon,@nohost\n" } })
+      expect(unusable.body).toEqual({ accepted: 0, rejected: [{ row: 2, reason: expect.stringContaining("user@host") }] })
       const exported = yield* call("GET", "/api/social/suppressions/export")
       expect(exported.status).toBe(200)
       expect(exported.headers["content-type"]).toContain("text/csv")
       const lines = (exported.body as string).trim().split("\n")
       expect(lines[0]).toBe("platform,handle,reason,created_at")
-      expect(lines.filter((line) => line.startsWith("github,Someone,again,"))).toHaveLength(1)
+      expect(lines.filter((line) => line.startsWith("github,someone,again,"))).toHaveLength(1)
       expect(lines.some((line) => line.startsWith("mastodon,x@y.z,gdpr,"))).toBe(true)
       expect((yield* call("DELETE", `/api/social/suppressions/${added.body.id}`)).status).toBe(204)
       expect((yield* call("DELETE", `/api/social/suppressions/${added.body.id}`)).status).toBe(404)
@@ -152,6 +175,20 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const again = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi {{handle}}", filter: { platform: "mastodon" } } })
       expect(first.body.created.length).toBeGreaterThan(0)
       expect(again.body).toEqual({ created: [], skipped: [] })
+    }))
+
+  it.effect("GitHub entries by numeric id, by @Login or by profile URL keep drafts from being made", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle) VALUES
+        ('github', '583231', 'octodog'), ('github', '9919', 'Hubber'), ('github', '777', 'linus-t')`.pipe(Effect.orDie)
+      const ids = yield* Effect.all(["octodog", "Hubber", "linus-t"].map(idOf))
+      for (const handle of ["583231", "@hubber", "https://github.com/Linus-T"]) {
+        expect((yield* call("POST", "/api/social/suppressions", { body: { platform: "github", handle } })).status).toBe(201)
+      }
+      const reply = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi", profileIds: ids } })
+      expect(reply.body.created).toEqual([])
+      expect(reply.body.skipped.map((s: { reason: string }) => s.reason)).toEqual(["opted_out", "opted_out", "opted_out"])
     }))
 
   it.effect("an opted-out Bluesky person stays suppressed after changing handle (matched by DID)", () =>
@@ -168,5 +205,33 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const renamed = yield* idOf("new-name.bsky.social")
       const reply = yield* call("POST", "/api/social/drafts", { body: { channel: "bluesky_dm", template: "Hi", profileIds: [renamed] } })
       expect(reply.body.skipped).toEqual([{ profileId: renamed, reason: "opted_out", detail: expect.any(String) }])
+    }))
+  it.effect("an archived profile leaves the list and new drafts, its open drafts are withdrawn; its suppression stays", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle, display_name, accepts_dms) VALUES
+        ('bluesky', 'did:plc:shelf', 'shelf.bsky.social', 'Shelf', true),
+        ('bluesky', 'did:plc:boxed', 'boxed.bsky.social', 'Boxed', true)`.pipe(Effect.orDie)
+      const [shelf, boxed] = yield* Effect.all([idOf("shelf.bsky.social"), idOf("boxed.bsky.social")])
+      const draft = (yield* call("POST", "/api/social/drafts", { body: { channel: "bluesky_dm", template: "Hi", profileIds: [shelf] } })).body.created[0]
+      expect((yield* call("POST", "/api/social/suppressions", { body: { platform: "bluesky", handle: "did:plc:boxed" } })).status).toBe(201)
+      for (const id of [shelf, boxed]) {
+        const archived = yield* call("POST", `/api/social/profiles/${id}/archive`)
+        expect(archived.status).toBe(200)
+        expect(archived.body).toMatchObject({ id, status: "archived" })
+      }
+      expect((yield* call("POST", `/api/social/profiles/${shelf}/archive`)).body.status).toBe("archived")
+      expect((yield* call("GET", `/api/social/drafts/${draft.id}`)).body).toMatchObject({ status: "rejected", rejectedReason: "The profile was archived" })
+      const listed = (yield* call("GET", "/api/social/profiles?limit=100")).body.items.map((p: { id: number }) => p.id)
+      expect(listed).not.toContain(shelf)
+      expect(listed).not.toContain(boxed)
+      expect((yield* call("GET", "/api/social/profiles?status=archived")).body.items.map((p: { id: number }) => p.id)).toEqual([boxed, shelf])
+      const byId = yield* call("POST", "/api/social/drafts", { body: { channel: "bluesky_dm", template: "Hi", profileIds: [shelf, boxed] } })
+      expect(byId.body.skipped.map((s: { reason: string }) => s.reason)).toEqual(["archived", "opted_out"])
+      const byFilter = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hi", filter: { q: "e" } } })
+      expect(byFilter.body.created.map((d: { profileId: number }) => d.profileId)).not.toContain(shelf)
+      const suppressions = (yield* call("GET", "/api/social/suppressions?limit=100")).body.items
+      expect(suppressions.some((s: { externalId: string }) => s.externalId === "did:plc:boxed")).toBe(true)
+      expect((yield* call("POST", "/api/social/profiles/999999/archive")).status).toBe(404)
     }))
 })

@@ -7,9 +7,9 @@ import { Discovery } from "../src/Discovery.js"
 import { DatabaseUnavailable, SocialTables, TablesMissing } from "../src/Domain/Database.js"
 import { DiscoveryJobFinished, DiscoveryJobNotFound } from "../src/Domain/DiscoveryJob.js"
 import { ProfileNotFound } from "../src/Domain/Profile.js"
-import { DraftConflict, DraftInvalid, DraftNotFound } from "../src/Domain/Draft.js"
+import { DraftConflict, DraftInvalid, DraftNotFound, TemplateInvalid } from "../src/Domain/Draft.js"
 import { ImportRejected } from "../src/Domain/Import.js"
-import { MessageNotFound, SendRefused } from "../src/Domain/Message.js"
+import { ChannelNotConfigured, MessageConflict, MessageNotFound, SendRefused } from "../src/Domain/Message.js"
 import {
   BadRequest,
   InternalServerError,
@@ -55,7 +55,10 @@ const statusOf = {
   SuppressionNotFound: 404,
   MessageNotFound: 404,
   SendRefused: 409,
-  DiscoveryJobFinished: 409
+  DiscoveryJobFinished: 409,
+  ChannelNotConfigured: 409,
+  MessageConflict: 409,
+  TemplateInvalid: 400
 } as const
 
 const DeclaredError = Schema.Union(
@@ -78,7 +81,10 @@ const DeclaredError = Schema.Union(
   SuppressionNotFound,
   MessageNotFound,
   SendRefused,
-  DiscoveryJobFinished
+  DiscoveryJobFinished,
+  ChannelNotConfigured,
+  MessageConflict,
+  TemplateInvalid
 )
 type DeclaredError = typeof DeclaredError.Type
 

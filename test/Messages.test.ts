@@ -3,7 +3,9 @@ import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { MessageSender } from "../src/Messages/Sender.js"
 import { signWebhook } from "../src/Messages/Senders.js"
+import { UserAgent } from "../src/PlatformClient.js"
 import { call, pgAppLayer, type Reply } from "./support/App.js"
+import { ensure, eventually } from "./support/Eventually.js"
 import { fakeBlueskyPds, fakeMastodonStatuses, webhookReceiver } from "./support/FakeChannels.js"
 
 const secret = `whsec_${Buffer.from("a test secret of thirty-two bytes").toString("base64")}`
@@ -37,7 +39,12 @@ const seed = Effect.gen(function*() {
       ('bluesky', 'did:plc:dave', 'dave.bsky.social', 'Dave', true),
       ('mastodon', 'grace@hachyderm.io', 'grace@hachyderm.io', 'Grace', null),
       ('mastodon', 'linus@fosstodon.org', 'linus@fosstodon.org', 'Linus', null),
-      ('bluesky', 'did:plc:follow', 'follow.bsky.social', 'Only Followers', null)`
+      ('bluesky', 'did:plc:follow', 'follow.bsky.social', 'Only Followers', null),
+      ('bluesky', 'did:plc:ewvi7nxzyoun6zhxrhs64oiz', 'erin.bsky.social', 'Erin', true),
+      ('bluesky', 'did:plc:z72i7hdynmk6r22z27h6tvur', 'frank.bsky.social', 'Frank', true),
+      ('bluesky', 'did:plc:q6gjnaw2blty4crticxkmujt', 'gina.bsky.social', 'Gina', true),
+      ('mastodon', 'hal@hachyderm.io', 'hal@hachyderm.io', 'Hal', null),
+      ('mastodon', 'ivy@hachyderm.io', 'ivy@hachyderm.io', 'Ivy', null)`
 })
 
 const App = Layer.unwrapEffect(
@@ -134,6 +141,44 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       expect(hook.deliveries.filter((d) => d.payload.data.messageId === message.id)).toHaveLength(1)
     }))
 
+  it.effect("a suppression entry by DID, @handle, profile URL or @user@host stops sends that were already approved or queued", () =>
+    Effect.gen(function*() {
+      const { pds } = yield* Channels
+      const suppress = (platform: string, handle: string) =>
+        Effect.map(call("POST", "/api/social/suppressions", { body: { platform, handle } }), (r) => {
+          expect(r.status).toBe(201)
+          return r.body
+        })
+      const erin = yield* approved("erin.bsky.social", "bluesky_dm", "Hi Erin")
+      const frank = yield* approved("frank.bsky.social", "bluesky_dm", "Hi Frank")
+      const hal = yield* approved("hal@hachyderm.io", "mastodon_dm", "Hi Hal")
+      expect(yield* suppress("bluesky", "did:plc:EWVI7nxzyoun6zhxrhs64oiz")).toMatchObject({
+        handle: "did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+        externalId: "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+      })
+      expect(yield* suppress("bluesky", "@Frank.bsky.social")).toMatchObject({
+        handle: "frank.bsky.social",
+        externalId: "did:plc:z72i7hdynmk6r22z27h6tvur"
+      })
+      yield* suppress("mastodon", "@Hal@Hachyderm.io")
+      for (const draft of [erin, frank, hal]) {
+        const refused = yield* send(draft)
+        expect(refused.status).toBe(409)
+        expect(refused.body).toMatchObject({ _tag: "SendRefused", reason: "opted_out" })
+      }
+      // Queued before the entry arrived: dropped right before the call.
+      const gina = yield* approved("gina.bsky.social", "bluesky_dm", "Hi Gina")
+      const queued = yield* send(gina)
+      expect(queued.status).toBe(202)
+      yield* suppress("bluesky", "https://bsky.app/profile/did:plc:q6gjnaw2blty4crticxkmujt")
+      const message = yield* withSender(settled(queued.body.id))
+      expect(message).toMatchObject({ status: "failed", errorCode: "opted_out" })
+      expect(pds.state.messages.some((m) => m.text.startsWith("Hi Gina"))).toBe(false)
+      const invalid = yield* call("POST", "/api/social/suppressions", { body: { platform: "mastodon", handle: "@alone" } })
+      expect(invalid.status).toBe(400)
+      expect(JSON.stringify(invalid.body)).toContain("user@host")
+    }))
+
   it.effect("a draft that is not approved, or whose person opted out, is refused", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
@@ -214,7 +259,12 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       yield* Effect.promise(() =>
         fetch(`${hook.url}/hooks/outreach`, {
           method: "POST",
-          headers: { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signWebhook(secret, id, timestamp, body) },
+          headers: {
+            "webhook-id": id,
+            "webhook-timestamp": String(timestamp),
+            "webhook-signature": signWebhook(secret, id, timestamp, body),
+            "x-sent-by": "test"
+          },
           body
         }))
       pds.state.messages.push({ id: "msg-before-crash", convoId: "convo-did:plc:dave", text: "Hi dave", sender: { did: "did:plc:sender" }, sentAt: new Date().toISOString() })
@@ -242,12 +292,29 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       yield* Effect.scoped(Effect.gen(function*() {
         yield* Layer.build(MessageSender.Default)
         yield* Layer.build(MessageSender.Default)
-        yield* Effect.sleep("1500 millis")
+        yield* eventually(Effect.flatMap(
+          sql<{ n: number }>`SELECT count(*)::int AS n FROM social_messages WHERE id IN ${sql.in(ids)} AND status = 'sent'`.pipe(Effect.orDie),
+          (rows) => ensure(rows[0]!.n >= room, `${rows[0]!.n} of ${room} sent`)
+        ))
+        // Both senders keep polling a while longer: neither may send past the cap.
+        yield* Effect.sleep("500 millis")
       }))
       const statuses = yield* sql<{ status: string }>`SELECT status FROM social_messages WHERE id IN ${sql.in(ids)}`.pipe(Effect.orDie)
       expect(statuses.filter((s) => s.status === "sent")).toHaveLength(room)
       expect(statuses.filter((s) => s.status === "queued")).toHaveLength(4 - room)
       expect(hook.deliveries.length - before).toBe(room)
+      // Those over the cap say so, and when a slot frees up: 24 hours after the oldest counted send.
+      const listed = (yield* call("GET", "/api/social/messages?status=queued&limit=100")).body.items
+        .filter((m: { id: number }) => ids.includes(m.id))
+      expect(listed).toHaveLength(4 - room)
+      for (const message of listed) {
+        expect(message).toMatchObject({ waitingFor: "daily_cap", waitingDetail: expect.stringContaining("6 of 6") })
+        expect(Date.parse(message.nextAttemptAt) - Date.now()).toBeGreaterThan(23 * 3600_000)
+      }
+      const channels = (yield* call("GET", "/api/social/channels")).body
+      expect(channels.find((c: { channel: string }) => c.channel === "webhook")).toMatchObject({
+        configured: true, missing: [], sentLast24h: 6, dailyCap: 6, queued: 4 - room
+      })
     }))
 
   it.effect("replies are noticed (a Bluesky message in the conversation, a Mastodon mention) and stop follow-ups", () =>
@@ -306,7 +373,15 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const toot = yield* approved("linus@fosstodon.org", "mastodon_dm", "Hello Linus")
       const dm = yield* approved("follow.bsky.social", "bluesky_dm", "Hello")
       const [tootMessage, dmMessage] = yield* withSender(Effect.all([
-        Effect.flatMap(send(toot), (r) => settled(r.body.id)),
+        Effect.gen(function*() {
+          const id = (yield* send(toot)).body.id
+          // While it waits it says why, and until when.
+          const waiting = yield* eventually(Effect.flatMap(call("GET", `/api/social/messages/${id}`), (r) =>
+            r.body.waitingFor === "rate_limited" ? Effect.succeed(r.body) : Effect.fail(new Error(`not yet: ${r.body.status}`))))
+          expect(waiting).toMatchObject({ status: "queued", errorCode: "rate_limited", errorDetail: expect.stringContaining("Too many requests") })
+          expect(Date.parse(waiting.nextAttemptAt)).toBeGreaterThan(Date.now())
+          return yield* settled(id)
+        }),
         Effect.flatMap(send(dm), (r) => settled(r.body.id))
       ]))
       expect(tootMessage).toMatchObject({ status: "sent", attempts: 1 })
@@ -326,5 +401,91 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
         [notApproved, "not_approved"],
         [99999, "not_found"]
       ])
+    }))
+  it.effect("an Idempotency-Key is bound to the first draft it is used with, whatever that draft's state", () =>
+    Effect.gen(function*() {
+      const nine = yield* approved("person19", "webhook", "Hi 19")
+      const first = yield* send(nine, "K1")
+      expect(first.status).toBe(202)
+      // K2 is new but draft 9 already has its message: the same message, and K2 now names draft 9.
+      const again = yield* send(nine, "K2")
+      expect(again.status).toBe(202)
+      expect(again.body.id).toBe(first.body.id)
+      const ten = yield* approved("person20", "webhook", "Hi 20")
+      const reused = yield* send(ten, "K2")
+      expect(reused.status).toBe(409)
+      expect(reused.body).toMatchObject({ reason: "idempotency_key_reused", message: expect.stringContaining(`draft ${nine}`) })
+      expect((yield* send(nine, "K2")).body.id).toBe(first.body.id)
+      // Bound on first use even when that use is refused.
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`UPDATE social_drafts SET status = 'draft' WHERE id = ${ten}`.pipe(Effect.orDie)
+      expect((yield* send(ten, "K3")).body.reason).toBe("not_approved")
+      expect((yield* send(nine, "K3")).body.reason).toBe("idempotency_key_reused")
+    }))
+
+  it.effect("a queued message can be cancelled (its draft approved again) and a failed one retried, unless its failure was permanent", () =>
+    Effect.gen(function*() {
+      const { mastodon } = yield* Channels
+      const sql = yield* SqlClient.SqlClient
+      const draft = yield* approved("ivy@hachyderm.io", "mastodon_dm", "Hi Ivy")
+      const queued = (yield* send(draft, "cancel-key")).body
+      const cancelled = yield* call("POST", `/api/social/messages/${queued.id}/cancel`)
+      expect(cancelled.status).toBe(200)
+      expect(cancelled.body).toMatchObject({ id: draft, status: "approved" })
+      expect((yield* call("GET", `/api/social/messages/${queued.id}`)).status).toBe(404)
+      expect((yield* call("POST", `/api/social/messages/${queued.id}/cancel`)).status).toBe(404)
+      // Sent again, with the same key: a new message for the same draft.
+      const requeued = (yield* send(draft, "cancel-key")).body
+      expect(requeued).toMatchObject({ draftId: draft, status: "queued" })
+      expect(requeued.id).not.toBe(queued.id)
+
+      // A transient failure is retried with the same delivery key; a queued message is returned as it is.
+      yield* sql`UPDATE social_messages SET status = 'failed', attempts = 5, error_code = 'unavailable', error_detail = 'Mastodon answered 503'
+        WHERE id = ${requeued.id}`.pipe(Effect.orDie)
+      const retried = yield* call("POST", `/api/social/messages/${requeued.id}/retry`)
+      expect(retried.status).toBe(202)
+      expect(retried.body).toMatchObject({ id: requeued.id, status: "queued", attempts: 0, errorCode: null })
+      expect((yield* call("POST", `/api/social/messages/${requeued.id}/retry`)).body.status).toBe("queued")
+      const sent = yield* withSender(settled(requeued.id))
+      expect(sent).toMatchObject({ status: "sent", attempts: 1 })
+      expect(mastodon.statuses.filter((status) => status.status === "@ivy@hachyderm.io Hi Ivy")).toHaveLength(1)
+      const cancelSent = yield* call("POST", `/api/social/messages/${requeued.id}/cancel`)
+      expect(cancelSent.status).toBe(409)
+      expect(cancelSent.body).toMatchObject({ _tag: "MessageConflict", status: "sent", reason: "not_queued" })
+      expect((yield* call("POST", `/api/social/messages/${requeued.id}/retry`)).body).toMatchObject({ _tag: "MessageConflict", reason: "already_sent" })
+
+      const permanent = (yield* send(yield* approved("person14", "webhook", "Hi 14"))).body.id
+      yield* sql`UPDATE social_messages SET status = 'failed', attempts = 1, error_code = 'MessagesDisabled',
+        error_detail = 'recipient has disabled incoming messages' WHERE id = ${permanent}`.pipe(Effect.orDie)
+      const refused = yield* call("POST", `/api/social/messages/${permanent}/retry`)
+      expect(refused.status).toBe(409)
+      expect(refused.body).toMatchObject({ _tag: "MessageConflict", status: "failed", reason: "permanent_failure", message: expect.stringContaining("MessagesDisabled") })
+      expect((yield* call("POST", "/api/social/messages/987654/retry")).status).toBe(404)
+    }))
+  it.effect("calls to every channel name us, carry no tracing headers; a webhook Retry-After given as an HTTP date is honoured", () =>
+    Effect.gen(function*() {
+      const { hook, mastodon, pds } = yield* Channels
+      // An HTTP date counts in whole seconds: two seconds ahead is at least one second's wait.
+      hook.limitNext(new Date(Date.now() + 2000).toUTCString())
+      const sql = yield* SqlClient.SqlClient
+      // The webhook cap of this suite is spent by now, and earlier messages wait for it: room for this one only.
+      yield* sql`UPDATE social_messages SET sent_at = sent_at - interval '2 days' WHERE channel = 'webhook' AND status = 'sent'`.pipe(Effect.orDie)
+      yield* sql`UPDATE social_messages SET status = 'failed', error_code = 'test' WHERE channel = 'webhook' AND status = 'queued'`.pipe(Effect.orDie)
+      const draft = yield* approved("person9", "webhook", "Hi 9")
+      const id = (yield* send(draft)).body.id
+      const message = yield* withSender(Effect.gen(function*() {
+        const waiting = yield* eventually(Effect.flatMap(call("GET", `/api/social/messages/${id}`), (r) =>
+          r.body.waitingFor === "rate_limited" ? Effect.succeed(r.body) : Effect.fail(new Error(`not yet: ${r.body.status}`))))
+        expect(Date.parse(waiting.nextAttemptAt) - Date.now()).toBeLessThan(3000)
+        return yield* settled(id)
+      }))
+      expect(message).toMatchObject({ status: "sent", attempts: 1 })
+      const ours = [...pds.requests, ...mastodon.requests, ...hook.requests.filter((r) => r.headers["x-sent-by"] !== "test")]
+      expect(hook.requests.length).toBeGreaterThan(0)
+      for (const request of ours) {
+        expect(request.headers["user-agent"]).toBe(UserAgent)
+        expect(request.headers["traceparent"]).toBeUndefined()
+        expect(request.headers["b3"]).toBeUndefined()
+      }
     }))
 })

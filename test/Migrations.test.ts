@@ -185,7 +185,8 @@ describe("Migrations on PostgreSQL", () => {
         "4_create_social_messages",
         "5_discovery_engine",
         "6_outreach_controls",
-        "7_sending"
+        "7_sending",
+        "8_send_controls"
       ])
     }))
 })

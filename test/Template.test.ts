@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Either, FastCheck as fc, Schema } from "effect"
-import { channelLength, checkLength, render, type TemplateProfile } from "../src/Drafts/Template.js"
+import { channelLength, checkLength, checkTemplate, parseTemplate, render, type TemplateProfile } from "../src/Drafts/Template.js"
 
 const Profile = Schema.Struct({
   displayName: Schema.NullOr(Schema.String),
@@ -11,16 +11,75 @@ const Profile = Schema.Struct({
   url: Schema.NullOr(Schema.String)
 })
 
-// Text that contains no placeholder.
-const Plain = Schema.String.pipe(Schema.filter((s) => !s.includes("{{")))
-const Fallback = Schema.String.pipe(Schema.filter((s) => !s.includes("}") && s.trim().length > 0))
+// Text that contains no placeholder, and no brace that would join one ("{{{x}}}" is refused as ambiguous).
+const Plain = Schema.String.pipe(Schema.filter((s) => !s.includes("{{") && !s.includes("}}")))
+const Before = Plain.pipe(Schema.filter((s) => !s.endsWith("{")))
+const After = Plain.pipe(Schema.filter((s) => !s.startsWith("}")))
+const Fallback = Schema.String.pipe(Schema.filter((s) => !/[{}]/.test(s) && s.trim().length > 0))
+
+// Template pieces: text with single braces at most, and placeholders as people write them.
+const Piece = Schema.Union(
+  Schema.String.pipe(Schema.filter((s) => !s.includes("{{") && !s.includes("}}") && !s.endsWith("{") && !s.startsWith("}"))),
+  Schema.Struct({
+    name: Schema.Literal("displayName", "firstName", "handle", "bio", "location", "platform", "url"),
+    fallback: Schema.optional(Schema.String.pipe(Schema.filter((s) => !/[{}]/.test(s)))),
+    space: Schema.Boolean
+  })
+)
+const Braceless = Schema.String.pipe(Schema.filter((s) => !/[{}]/.test(s) && s.trim().length > 0))
+const FilledProfile = Schema.Struct({
+  displayName: Braceless,
+  handle: Braceless,
+  bio: Braceless,
+  location: Braceless,
+  platform: Schema.Literal("bluesky", "mastodon", "github", "linkedin"),
+  url: Braceless
+})
 
 describe("Templates", () => {
+  it.prop(
+    "a template that parses renders without {{ or }}",
+    { pieces: Schema.Array(Piece), profile: FilledProfile },
+    ({ pieces, profile }) => {
+      const template = pieces.map((p) =>
+        typeof p === "string" ? p : `{{${p.space ? " " : ""}${p.name}${p.fallback !== undefined ? `|${p.fallback}` : ""}}}`
+      ).join("")
+      const parsed = parseTemplate(template)
+      if (Either.isLeft(parsed)) return
+      const text = render(template, profile as TemplateProfile)
+      expect(Either.isRight(text)).toBe(true)
+      expect(Either.getOrThrow(text)).not.toMatch(/\{\{|\}\}/)
+    }
+  )
+
+  it.prop("any text: either it parses, or the error points into it", { text: Schema.String }, ({ text }) => {
+    Either.match(parseTemplate(text), {
+      onLeft: (error) => {
+        expect(error.position).toBeGreaterThanOrEqual(0)
+        expect(error.position).toBeLessThan(text.length)
+        expect(text.slice(error.position, error.position + 2)).toMatch(/\{\{|\}\}/)
+      },
+      onRight: (parts) => expect(parts.filter((p) => p._tag === "Text").some((p) => /\{\{|\}\}/.test(p.text))).toBe(false)
+    })
+  })
+
+  it("braces that make no placeholder, and variables no profile has, are named with their position", () => {
+    expect(parseTemplate("Hi {{firstName, {{ handle }} {{}} }}")).toEqual(Either.left({ position: 3, message: expect.stringContaining("line 1, column 4") }))
+    expect(parseTemplate("Hi }} there")).toEqual(Either.left({ position: 3, message: expect.stringContaining("closes no placeholder") }))
+    expect(parseTemplate("Hi {{name")).toEqual(Either.left({ position: 3, message: expect.stringContaining("not closed") }))
+    expect(parseTemplate("{{x|{y}}")).toMatchObject({ left: { position: 0 } })
+    const unknown = checkTemplate("Hello\n{{FirstName}}", [])
+    expect(unknown).toMatchObject({ left: { position: 6, known: expect.arrayContaining(["firstName", "bio"]) } })
+    expect(Either.isLeft(unknown) && unknown.left.message).toContain("line 2, column 1 (did you mean {{firstName}}?)")
+    expect(Either.isRight(checkTemplate("{{topic}} {{ handle | you }}", ["topic"]))).toBe(true)
+  })
+
+
   it.prop("text without placeholders is sent as written", { profile: Profile, text: Plain }, ({ profile, text }) => {
     expect(render(text, profile as TemplateProfile)).toEqual(Either.right(text))
   })
 
-  it.prop("{{handle}} is always the handle", { profile: Profile, before: Plain, after: Plain }, ({ after, before, profile }) => {
+  it.prop("{{handle}} is always the handle", { profile: Profile, before: Before, after: After }, ({ after, before, profile }) => {
     expect(render(`${before}{{ handle }}${after}`, profile as TemplateProfile)).toEqual(Either.right(`${before}${profile.handle}${after}`))
   })
 

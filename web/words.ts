@@ -58,7 +58,9 @@ export const skipReasonName: Record<SkipReason, string> = {
   missing_variable: "a variable has no value",
   unknown_variable: "unknown variable",
   too_long: "message too long",
-  draft_exists: "already has a draft"
+  draft_exists: "already has a draft",
+  channel_not_configured: "the channel is not set up on this server",
+  archived: "archived"
 }
 
 /** Why a message waits or failed, by the `errorCode` the sender records. Unknown codes are shown as they are. */

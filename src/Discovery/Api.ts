@@ -5,8 +5,11 @@ import {
   DiscoveryJob,
   DiscoveryJobFinished,
   DiscoveryJobIdFromString,
-  DiscoveryJobNotFound
+  DiscoveryJobNotFound,
+  DiscoveryJobStatus
 } from "../Domain/DiscoveryJob.js"
+import { Cursor, Page, PageLimit } from "../Domain/Page.js"
+import { Platform } from "../Domain/Platform.js"
 import { Unprocessable } from "../Domain/Server.js"
 
 export class DiscoveryApi extends HttpApiGroup.make("discovery")
@@ -16,6 +19,17 @@ export class DiscoveryApi extends HttpApiGroup.make("discovery")
       .addSuccess(DiscoveryJob, { status: 202 })
       .addError(Unprocessable)
       .annotate(OpenApi.Description, "Queue a discovery job on one platform; filters are validated per platform.")
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/discover")
+      .setUrlParams(Schema.Struct({
+        status: Schema.optional(DiscoveryJobStatus),
+        platform: Schema.optional(Platform),
+        limit: Schema.optional(PageLimit),
+        cursor: Schema.optional(Cursor)
+      }))
+      .addSuccess(Page(DiscoveryJob).annotations({ identifier: "DiscoveryJobsPage" }))
+      .annotate(OpenApi.Description, "Discovery jobs newest first, by status and platform, in pages linked by an opaque cursor.")
   )
   .add(
     HttpApiEndpoint.get("get", "/discover/:id")

@@ -8,6 +8,7 @@ export const HttpDiscoveryLive = HttpApiBuilder.group(Api, "discovery", (handler
     const discovery = yield* Discovery
     return handlers
       .handle("start", ({ payload }) => discovery.start(payload))
+      .handle("list", ({ urlParams }) => discovery.list(urlParams))
       .handle("get", ({ path }) => discovery.get(path.id))
       .handle("cancel", ({ path }) => discovery.cancel(path.id))
   }))

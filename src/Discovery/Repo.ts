@@ -1,6 +1,6 @@
 import { SqlClient, type SqlError, SqlSchema, type Statement } from "@effect/sql"
 import { Duration, Effect, Schema } from "effect"
-import { DiscoveryJob, DiscoveryJobId } from "../Domain/DiscoveryJob.js"
+import { DiscoveryJob, DiscoveryJobId, type DiscoveryJobStatus } from "../Domain/DiscoveryJob.js"
 import { Platform } from "../Domain/Platform.js"
 import { mapSqlError } from "../Sql.js"
 
@@ -57,6 +57,25 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
       return yield* byId(id).pipe(Effect.catchTags({ SqlError: mapSqlError, ParseError: Effect.die }))
     })
 
+    /** Jobs newest first, strictly older than `after` when given. */
+    const list = Effect.fn("Discovery/Repo.list")(function*(query: {
+      readonly status?: DiscoveryJobStatus | undefined
+      readonly platform?: Platform | undefined
+      readonly after?: number | undefined
+      readonly limit: number
+    }) {
+      const where = [
+        query.status !== undefined ? sql`status = ${query.status}` : undefined,
+        query.platform !== undefined ? sql`platform = ${query.platform}` : undefined,
+        query.after !== undefined ? sql`id < ${query.after}` : undefined
+      ].filter((condition) => condition !== undefined)
+      const rows = yield* sql`SELECT ${sql.literal(columns)} FROM social_discovery_jobs
+        ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``} ORDER BY id DESC LIMIT ${query.limit}`.pipe(
+        Effect.catchTag("SqlError", mapSqlError)
+      )
+      return yield* Schema.decodeUnknown(Schema.Array(DiscoveryJob))(rows).pipe(Effect.orDie)
+    })
+
     const millis = (duration: Duration.Duration) => Math.max(1, Math.round(Duration.toMillis(duration)))
 
     // Every write below names the owner: a worker whose lease was taken over can no longer touch the job.
@@ -87,7 +106,8 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
     const claim = Effect.fn("Discovery/Repo.claim")(function*(owner: string, lease: Duration.Duration) {
       yield* sql`UPDATE social_discovery_jobs SET status = 'failed', finished_at = now(), lease_owner = NULL,
           lease_expires_at = NULL, updated_at = now(),
-          last_error = 'Abandoned by its worker ' || attempts || ' time(s) (instance stopped or crashed mid-job)'
+          last_error = 'Abandoned by its worker ' || attempts || CASE WHEN attempts = 1 THEN ' time' ELSE ' times' END
+            || ' (instance stopped or crashed mid-job)'
         WHERE status = 'running' AND lease_expires_at < now() AND attempts >= max_attempts`.pipe(
         Effect.catchTag("SqlError", mapSqlError)
       )
@@ -173,6 +193,7 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
 
     return {
       insert,
+      list,
       cancel,
       findById,
       claim,

@@ -1,4 +1,3 @@
-import { FetchHttpClient } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Cause, Data, Duration, Effect, Option, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
@@ -11,7 +10,7 @@ import { Supervisor } from "../Jobs/Supervisor.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { mapSqlError } from "../Sql.js"
-import type { ProviderError } from "../PlatformClient.js"
+import { PlatformHttpClient, type ProviderError } from "../PlatformClient.js"
 import type { Provider } from "./Provider.js"
 import { BlueskyProvider } from "./Providers/Bluesky.js"
 import { GithubProvider } from "./Providers/Github.js"
@@ -99,7 +98,7 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
             .pipe(Effect.zipRight(jobs.fail(job.id, owner, error.reason)))
         case "ProviderUnavailable": {
           if (job.attempts >= job.maxAttempts) {
-            const reason = `Gave up after ${job.attempts} attempt(s): ${error.reason}`
+            const reason = `Gave up after ${job.attempts} attempt${job.attempts === 1 ? "" : "s"}: ${error.reason}`
             return Effect.logWarning(`Discovery job ${job.id} failed: ${reason}`)
               .pipe(Effect.zipRight(jobs.fail(job.id, owner, reason)))
           }
@@ -172,5 +171,5 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) in ${instance}`)
     return { instance } as const
   }),
-  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, FetchHttpClient.layer]
+  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, PlatformHttpClient]
 }) {}

@@ -9,7 +9,8 @@ export const SocialTables = [
   "social_messages",
   "social_suppressions",
   "social_sender_sessions",
-  "social_channel_pacing"
+  "social_channel_pacing",
+  "social_idempotency_keys"
 ] as const
 
 export const MigrateCommand = "npm run migrate (or ./prestart.sh)"

@@ -26,7 +26,9 @@ export const SkipReason = Schema.Literal(
   "missing_variable",
   "unknown_variable",
   "too_long",
-  "draft_exists"
+  "draft_exists",
+  "channel_not_configured",
+  "archived"
 )
 export type SkipReason = typeof SkipReason.Type
 
@@ -65,4 +67,15 @@ export class DraftInvalid extends Schema.TaggedError<DraftInvalid>()(
   "DraftInvalid",
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 422 })
+) {}
+
+/** A template that cannot be used for anyone: it does not parse, or names a variable no profile has. */
+export class TemplateInvalid extends Schema.TaggedError<TemplateInvalid>()(
+  "TemplateInvalid",
+  {
+    message: Schema.String,
+    position: Schema.Int.annotations({ description: "0-based offset in the template where the problem starts" }),
+    knownVariables: Schema.Array(Schema.String)
+  },
+  HttpApiSchema.annotations({ status: 400 })
 ) {}

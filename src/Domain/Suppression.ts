@@ -1,5 +1,6 @@
 import { HttpApiSchema } from "@effect/platform"
-import { Schema } from "effect"
+import { Either, Schema } from "effect"
+import { normaliseSuppression } from "../Suppressions/Policy.js"
 import { Text, TrimmedText } from "./Text.js"
 import { Platform } from "./Platform.js"
 import { Timestamp } from "./Timestamp.js"
@@ -9,6 +10,7 @@ export const Suppression = Schema.Struct({
   id: Schema.Int,
   platform: Platform,
   handle: Schema.String,
+  externalId: Schema.NullOr(Schema.String),
   reason: Schema.NullOr(Schema.String),
   createdAt: Timestamp
 }).annotations({ identifier: "Suppression" })
@@ -16,9 +18,20 @@ export type Suppression = typeof Suppression.Type
 
 export const NewSuppression = Schema.Struct({
   platform: Platform,
-  handle: TrimmedText.pipe(Schema.minLength(1), Schema.maxLength(512)),
+  handle: TrimmedText.pipe(Schema.minLength(1), Schema.maxLength(512)).annotations({
+    description: "A handle with or without @ (any case), a Bluesky DID, a Mastodon user@host, a GitHub login or user id, or a profile URL"
+  }),
   reason: Schema.optional(Text.pipe(Schema.maxLength(1000)))
-}).annotations({ identifier: "NewSuppression" })
+}).pipe(
+  // Something that names nobody would be stored and match nobody: refuse it, naming the field.
+  Schema.filter((entry) =>
+    Either.match(normaliseSuppression(entry.platform, entry.handle), {
+      onLeft: (message) => ({ path: ["handle"], message }),
+      onRight: () => true
+    })
+  ),
+  Schema.annotations({ identifier: "NewSuppression" })
+)
 export type NewSuppression = typeof NewSuppression.Type
 
 export class SuppressionNotFound extends Schema.TaggedError<SuppressionNotFound>()(

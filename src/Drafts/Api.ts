@@ -11,7 +11,8 @@ import {
   DraftNotFound,
   DraftStatus,
   MaxDraftsPerRequest,
-  SkipReason
+  SkipReason,
+  TemplateInvalid
 } from "../Domain/Draft.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
@@ -26,8 +27,16 @@ export const CreateDraftsRequest = Schema.Struct({
   filter: Schema.optional(Schema.Struct({
     platform: Schema.optional(Platform),
     status: Schema.optional(ProfileStatus),
-    q: Schema.optional(Text.pipe(Schema.maxLength(256)))
-  }).annotations(strict)),
+    q: Schema.optional(Text.pipe(Schema.maxLength(256))),
+    all: Schema.optional(Schema.Literal(true)).annotations({ description: "Every profile: required when no other criterion is given" })
+  }).pipe(
+    // An empty filter matching everyone is too easy to send by mistake: ask for it in words.
+    Schema.filter((f) =>
+      f.all === true || f.platform !== undefined || f.status !== undefined || (f.q !== undefined && f.q.trim().length > 0) ||
+      "give at least one of platform, status, q, or \"all\": true to draft for every profile"
+    ),
+    Schema.annotations(strict)
+  )),
   fields: Schema.optional(Schema.Record({ key: Text, value: Text.pipe(Schema.maxLength(2000)) }))
 }).pipe(
   Schema.filter((r) => (r.profileIds === undefined) !== (r.filter === undefined) || "give either profileIds or filter"),
@@ -46,7 +55,12 @@ export class DraftsApi extends HttpApiGroup.make("drafts")
     HttpApiEndpoint.post("create", "/drafts")
       .setPayload(CreateDraftsRequest)
       .addSuccess(DraftsReport, { status: 201 })
-      .annotate(OpenApi.Description, "Draft a first message from a template for profiles chosen by id or by filter.")
+      .addError(TemplateInvalid)
+      .annotate(
+        OpenApi.Description,
+        "Draft a first message from a template for profiles chosen by id or by filter. A template that does not parse, or names " +
+          "a variable that does not exist, is a 400 naming the position and the known variables, before any draft is made."
+      )
   )
   .add(
     HttpApiEndpoint.get("list", "/drafts")

@@ -61,7 +61,7 @@ export class DraftsRepo extends Effect.Service<DraftsRepo>()("Drafts/Repo", {
       // to new people instead of meeting the same first ineligible ones again.
       const eligible = query.eligibleOnly
         ? sql`WHERE NOT c.suppressed AND NOT c.contacted AND c.open_draft_id IS NULL
-            AND c.status NOT IN ('opted_out', 'contacted', 'replied')`
+            AND c.status NOT IN ('opted_out', 'contacted', 'replied', 'archived')`
         : sql``
       const rows = yield* sql`
         SELECT * FROM (

@@ -1,7 +1,17 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
 import { DraftId, DraftIdFromString, DraftNotFound } from "../Domain/Draft.js"
-import { Message, MessageIdFromString, MessageNotFound, MessageStatus, SendRefused } from "../Domain/Message.js"
+import { Draft } from "../Domain/Draft.js"
+import {
+  ChannelNotConfigured,
+  ChannelStatus,
+  Message,
+  MessageConflict,
+  MessageIdFromString,
+  MessageNotFound,
+  MessageStatus,
+  SendRefused
+} from "../Domain/Message.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 
 export class MessagesApi extends HttpApiGroup.make("messages")
@@ -14,9 +24,11 @@ export class MessagesApi extends HttpApiGroup.make("messages")
       .addSuccess(Message, { status: 202 })
       .addError(DraftNotFound)
       .addError(SendRefused)
+      .addError(ChannelNotConfigured)
       .annotate(
         OpenApi.Description,
-        "Queue the approved draft's message. Repeating the request (same Idempotency-Key, or the same draft) returns the same message."
+        "Queue the approved draft's message. Repeating the request (same Idempotency-Key, or the same draft) returns the same message. " +
+          "A key is bound to the first draft it is used with. A channel without credentials is a 409 ChannelNotConfigured naming the settings."
       )
   )
   .add(
@@ -42,6 +54,32 @@ export class MessagesApi extends HttpApiGroup.make("messages")
       .setPath(Schema.Struct({ id: MessageIdFromString }))
       .addSuccess(Message)
       .addError(MessageNotFound)
+  )
+  .add(
+    HttpApiEndpoint.post("cancel", "/messages/:id/cancel")
+      .setPath(Schema.Struct({ id: MessageIdFromString }))
+      .addSuccess(Draft)
+      .addError(MessageNotFound)
+      .addError(MessageConflict)
+      .annotate(OpenApi.Description, "Take back a message that is still queued: it is removed and its draft, returned, is approved again.")
+  )
+  .add(
+    HttpApiEndpoint.post("retry", "/messages/:id/retry")
+      .setPath(Schema.Struct({ id: MessageIdFromString }))
+      .addSuccess(Message, { status: 202 })
+      .addError(MessageNotFound)
+      .addError(MessageConflict)
+      .addError(ChannelNotConfigured)
+      .annotate(
+        OpenApi.Description,
+        "Queue a failed message again with the same delivery key (providers that deduplicate still do). Refused for permanent " +
+          "failures (MessagesDisabled, a 4xx), opted-out or replied people; a queued message is returned as it is."
+      )
+  )
+  .add(
+    HttpApiEndpoint.get("channels", "/channels")
+      .addSuccess(Schema.Array(ChannelStatus))
+      .annotate(OpenApi.Description, "Per sending channel: configured or not (and the missing settings), the account, use of the daily cap, next send time.")
   )
   .annotate(OpenApi.Title, "Messages")
 {}

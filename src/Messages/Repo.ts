@@ -2,16 +2,17 @@ import { SqlClient, type SqlError, SqlSchema, type Statement } from "@effect/sql
 import { Duration, Effect, Option, Schema } from "effect"
 import type { DatabaseUnavailable, TablesMissing } from "../Domain/Database.js"
 import { Channel, type DraftId } from "../Domain/Draft.js"
-import { Message, type MessageId, SendRefused } from "../Domain/Message.js"
+import { type MessageId, MessageRow, type MessageStatus } from "../Domain/Message.js"
 import { Platform } from "../Domain/Platform.js"
 import { mapSqlError, suppressedSql } from "../Sql.js"
+import type { ChannelUsage, Refusal } from "./Policy.js"
 
 const columns = `m.id, m.draft_id, m.profile_id, m.channel, m.recipient, m.body, m.status, m.attempts,
   m.provider_message_id, m.error_code, m.error_detail, m.next_attempt_at, m.queued_at, m.sent_at`
 
 /** A message a sender holds the lease on, with what it needs to deliver it. */
 export const ClaimedMessage = Schema.Struct({
-  ...Message.fields,
+  ...MessageRow.fields,
   deliveryKey: Schema.String,
   sendingStartedAt: Schema.NullOr(Schema.String),
   conversationId: Schema.NullOr(Schema.String),
@@ -23,6 +24,26 @@ export const ClaimedMessage = Schema.Struct({
   blocked: Schema.NullOr(Schema.String)
 })
 export type ClaimedMessage = typeof ClaimedMessage.Type
+
+/** What decides whether a draft may be queued, read under the draft's and the profile's row locks. */
+export interface DraftToSend {
+  readonly status: string
+  readonly channel: Channel
+  readonly blocked: string | null
+  /** A message that went, or is going, to this person from another draft. */
+  readonly otherMessageId: number | null
+}
+
+export type QueueOutcome =
+  | { readonly _tag: "Queued"; readonly message: MessageRow }
+  | { readonly _tag: "DraftNotFound" }
+  | { readonly _tag: "KeyReused"; readonly boundTo: DraftId }
+  | { readonly _tag: "Refused"; readonly refusal: Refusal }
+
+export type RetryOutcome =
+  | { readonly _tag: "Queued"; readonly message: MessageRow }
+  | { readonly _tag: "NotFound" }
+  | { readonly _tag: "Refused"; readonly status: MessageStatus; readonly refusal: Refusal }
 
 export interface ChannelLimits {
   readonly channel: Channel
@@ -38,7 +59,7 @@ const channelLockKey: Record<Channel, number> = { bluesky_dm: 7_263_320_001, mas
 export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const decodeMessages = Schema.decodeUnknown(Schema.Array(Message))
+    const decodeMessages = Schema.decodeUnknown(Schema.Array(MessageRow))
     // Why the person of profile `p` must not get a message now, or NULL: one definition for every check.
     const blockedReason = sql.literal(`CASE WHEN p.opted_out_at IS NOT NULL OR ${suppressedSql} THEN 'opted_out'
       WHEN p.replied_at IS NOT NULL OR p.status = 'replied' THEN 'replied' END`)
@@ -47,18 +68,25 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
     ): Effect.Effect<A, Exclude<E, SqlError.SqlError> | TablesMissing | DatabaseUnavailable, R> =>
       Effect.catchIf(effect, (e) => (e as { _tag?: unknown })._tag === "SqlError", (e) => mapSqlError(e as SqlError.SqlError)) as never
 
-    const byKey = (key: string) =>
-      sql`SELECT ${sql.literal(columns)} FROM social_messages m WHERE m.idempotency_key = ${key}`.pipe(
+    const byId = (id: number) =>
+      sql`SELECT ${sql.literal(columns)} FROM social_messages m WHERE m.id = ${id}`.pipe(
         Effect.flatMap(decodeMessages),
+        Effect.map((rows) => rows[0]!),
         Effect.catchTag("ParseError", Effect.die)
       )
 
     /**
-     * Queues the approved draft's message, once. The draft row is locked, so concurrent requests take turns:
-     * the first queues, the others get that same message back, whatever their idempotency keys.
+     * Queues the draft's message, once, unless `refuse` says why not. The draft row is locked, so concurrent
+     * requests take turns: the first queues, the others get that same message back. An idempotency key is
+     * bound to the first draft it is used with, for good, whatever that request's outcome: the same key always
+     * names the same draft. Refusals are returned, not failed, so the binding is kept.
      */
-    const queue = Effect.fn("Messages/Repo.queue")(function*(draftId: DraftId, idempotencyKey: string | undefined) {
-      return yield* db(sql.withTransaction(Effect.gen(function*() {
+    const queue = Effect.fn("Messages/Repo.queue")(function*(
+      draftId: DraftId,
+      idempotencyKey: string | undefined,
+      refuse: (draft: DraftToSend) => Refusal | undefined
+    ) {
+      return yield* db(sql.withTransaction(Effect.gen(function*(): Effect.fn.Return<QueueOutcome, SqlError.SqlError> {
         // Two drafts sent with one key at the same moment must not both pass the lookup below.
         if (idempotencyKey !== undefined) yield* sql`SELECT pg_advisory_xact_lock(hashtext(${idempotencyKey}))`
         const [draft] = yield* sql<{
@@ -73,48 +101,103 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
         }>`SELECT d.status, d.profile_id, d.channel, d.body, p.platform, p.handle, p.external_id, ${blockedReason} AS blocked
           FROM social_drafts d JOIN social_profiles p ON p.id = d.profile_id
           WHERE d.id = ${draftId} FOR UPDATE OF d, p`
-        if (draft === undefined) return Option.none()
+        if (draft === undefined) return { _tag: "DraftNotFound" }
         if (idempotencyKey !== undefined) {
-          const [keyed] = yield* byKey(idempotencyKey)
-          if (keyed !== undefined) {
-            if (keyed.draftId !== draftId) {
-              return yield* new SendRefused({
-                draftId,
-                reason: "idempotency_key_reused",
-                message: `Idempotency-Key ${idempotencyKey} was already used for draft ${keyed.draftId}`
-              })
-            }
-            return Option.some(keyed)
+          // Keys used before bindings existed are still found on their message.
+          const [bound] = yield* sql<{ draftId: DraftId }>`
+            SELECT draft_id FROM social_idempotency_keys WHERE key = ${idempotencyKey}
+            UNION ALL SELECT draft_id FROM social_messages WHERE idempotency_key = ${idempotencyKey} LIMIT 1`
+          if (bound !== undefined && bound.draftId !== draftId) return { _tag: "KeyReused", boundTo: bound.draftId }
+          if (bound === undefined) {
+            yield* sql`INSERT INTO social_idempotency_keys (key, draft_id) VALUES (${idempotencyKey}, ${draftId})`
           }
         }
-        const [existing] = yield* sql`SELECT ${sql.literal(columns)} FROM social_messages m WHERE m.draft_id = ${draftId}`.pipe(
-          Effect.flatMap(decodeMessages),
-          Effect.catchTag("ParseError", Effect.die)
-        )
-        if (existing !== undefined) return Option.some(existing)
-        const refuse = (reason: string, message: string) => new SendRefused({ draftId, reason, message })
-        if (draft.blocked === "opted_out") return yield* refuse("opted_out", "The person opted out or is on the suppression list")
-        if (draft.blocked === "replied") return yield* refuse("replied", "The person replied: no follow-ups")
-        // One first contact per person, whatever the channel or draft (the profile row is locked above).
+        const [existing] = yield* sql<{ id: number }>`SELECT id FROM social_messages WHERE draft_id = ${draftId}`
+        if (existing !== undefined) return { _tag: "Queued", message: yield* byId(existing.id) }
         const [other] = yield* sql<{ id: number }>`SELECT id FROM social_messages
           WHERE profile_id = ${draft.profileId} AND status <> 'failed' LIMIT 1`
-        if (other !== undefined) {
-          return yield* refuse("already_contacted", `Message ${other.id} already went, or is going, to this person`)
-        }
-        if (draft.status !== "approved") {
-          return yield* refuse("not_approved", `Only approved drafts are sent; this one is ${draft.status}`)
-        }
+        const refusal = refuse({ status: draft.status, channel: draft.channel, blocked: draft.blocked, otherMessageId: other?.id ?? null })
+        if (refusal !== undefined) return { _tag: "Refused", refusal }
         const recipient = draft.platform === "bluesky" ? draft.externalId : draft.handle
-        const inserted = yield* sql`INSERT INTO social_messages (draft_id, profile_id, channel, body, recipient, idempotency_key)
-          VALUES (${draftId}, ${draft.profileId}, ${draft.channel}, ${draft.body}, ${recipient}, ${idempotencyKey ?? null})
+        // The key is also kept on the message, where the previous version looks for it.
+        const keyFree = idempotencyKey === undefined
+          ? false
+          : (yield* sql`SELECT 1 FROM social_messages WHERE idempotency_key = ${idempotencyKey}`).length === 0
+        const [inserted] = yield* sql<{ id: number }>`
+          INSERT INTO social_messages (draft_id, profile_id, channel, body, recipient, idempotency_key)
+          VALUES (${draftId}, ${draft.profileId}, ${draft.channel}, ${draft.body}, ${recipient}, ${keyFree ? idempotencyKey! : null})
           RETURNING id`
         yield* sql`UPDATE social_drafts SET status = 'sent', updated_at = now() WHERE id = ${draftId}`
-        const [message] = yield* sql`SELECT ${sql.literal(columns)} FROM social_messages m WHERE m.id = ${(inserted[0] as { id: number }).id}`.pipe(
-          Effect.flatMap(decodeMessages),
-          Effect.catchTag("ParseError", Effect.die)
-        )
-        return Option.some(message!)
+        return { _tag: "Queued", message: yield* byId(inserted!.id) }
       })))
+    })
+
+    /**
+     * Takes a message back while it is still queued: it is removed and its draft is approved again, to be
+     * sent, edited or rejected. Returns the draft's id, or the status that does not allow it.
+     */
+    const cancel = Effect.fn("Messages/Repo.cancel")(function*(id: MessageId) {
+      return yield* db(sql.withTransaction(Effect.gen(function*() {
+        const [row] = yield* sql<{ status: MessageStatus; draftId: DraftId }>`
+          SELECT status, draft_id FROM social_messages WHERE id = ${id} FOR UPDATE`
+        if (row === undefined) return { _tag: "NotFound" } as const
+        if (row.status !== "queued") return { _tag: "NotQueued", status: row.status } as const
+        yield* sql`DELETE FROM social_messages WHERE id = ${id}`
+        yield* sql`UPDATE social_drafts SET status = 'approved', updated_at = now() WHERE id = ${row.draftId} AND status = 'sent'`
+        return { _tag: "Cancelled", draftId: row.draftId } as const
+      })))
+    })
+
+    /**
+     * Queues a failed message again, with its delivery key, so a provider that deduplicates still recognises
+     * an earlier attempt that did get through. A message already queued or being sent is returned as it is.
+     */
+    const retry = Effect.fn("Messages/Repo.retry")(function*(
+      id: MessageId,
+      refuse: (message: MessageRow, facts: { readonly blocked: string | null; readonly otherMessageId: number | null }) => Refusal | undefined
+    ) {
+      return yield* db(sql.withTransaction(Effect.gen(function*(): Effect.fn.Return<RetryOutcome, SqlError.SqlError> {
+        const [row] = yield* sql<{ profileId: number; blocked: string | null }>`
+          SELECT m.profile_id, ${blockedReason} AS blocked FROM social_messages m JOIN social_profiles p ON p.id = m.profile_id
+          WHERE m.id = ${id} FOR UPDATE OF m, p`
+        if (row === undefined) return { _tag: "NotFound" }
+        const message = yield* byId(id)
+        if (message.status === "queued" || message.status === "sending") return { _tag: "Queued", message }
+        const [other] = yield* sql<{ id: number }>`SELECT id FROM social_messages
+          WHERE profile_id = ${row.profileId} AND id <> ${id} AND status <> 'failed' LIMIT 1`
+        const refusal = refuse(message, { blocked: row.blocked, otherMessageId: other?.id ?? null })
+        if (refusal !== undefined) return { _tag: "Refused", status: message.status, refusal }
+        yield* sql`UPDATE social_messages SET status = 'queued', attempts = 0, next_attempt_at = NULL, error_code = NULL,
+            error_detail = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+          WHERE id = ${id}`
+        return { _tag: "Queued", message: yield* byId(id) }
+      })))
+    })
+
+    /** Each channel's use of its daily cap and spacing, counted as the claim counts it. */
+    const usage = Effect.fn("Messages/Repo.usage")(function*(caps: Readonly<Record<Channel, number>>) {
+      const json = JSON.stringify(Object.entries(caps).map(([channel, cap]) => ({ channel, cap })))
+      const rows = yield* db(sql<{ channel: Channel; sentLastDay: number; capFreesAt: string | null; spacedUntil: string | null; queued: number; now: string }>`
+        SELECT c.channel,
+          (SELECT count(*)::int FROM social_messages m WHERE m.channel = c.channel AND m.status IN ('sending', 'sent')
+            AND coalesce(m.sent_at, m.sending_started_at) > now() - interval '24 hours') AS sent_last_day,
+          (SELECT t + interval '24 hours' FROM (
+            SELECT coalesce(m.sent_at, m.sending_started_at) AS t FROM social_messages m
+            WHERE m.channel = c.channel AND m.status IN ('sending', 'sent')
+              AND coalesce(m.sent_at, m.sending_started_at) > now() - interval '24 hours'
+            ORDER BY t DESC OFFSET greatest(c.cap - 1, 0) LIMIT 1) oldest) AS cap_frees_at,
+          (SELECT next_send_at FROM social_channel_pacing WHERE channel = c.channel) AS spaced_until,
+          (SELECT count(*)::int FROM social_messages m WHERE m.channel = c.channel AND m.status = 'queued') AS queued,
+          now() AS now
+        FROM jsonb_to_recordset(${json}::jsonb) AS c(channel text, cap int)`)
+      const now = rows[0] !== undefined ? new Date(rows[0].now) : new Date()
+      const byChannel = Object.fromEntries(rows.map((r) => [r.channel, {
+        sentLast24h: r.sentLastDay,
+        capFreesAt: r.capFreesAt === null ? null : new Date(r.capFreesAt),
+        spacedUntil: r.spacedUntil === null ? null : new Date(r.spacedUntil),
+        queued: r.queued
+      }])) as Record<Channel, ChannelUsage & { readonly queued: number }>
+      return { now, channels: byChannel }
     })
 
     const findById = Effect.fn("Messages/Repo.findById")(function*(id: MessageId) {
@@ -162,7 +245,8 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
         // A message that keeps killing its sender (or outlasting its lease) is not retried forever.
         yield* sql`UPDATE social_messages SET status = 'failed', error_code = 'abandoned', lease_owner = NULL,
             lease_expires_at = NULL, updated_at = now(),
-            error_detail = 'Abandoned by its sender ' || attempts || ' time(s); delivery unknown, check before resending'
+            error_detail = 'Abandoned by its sender ' || attempts || CASE WHEN attempts = 1 THEN ' time' ELSE ' times' END
+              || '; delivery unknown, check before resending'
           WHERE channel = ${limits.channel} AND status = 'sending' AND lease_expires_at < now() AND attempts >= ${limits.maxAttempts}`
         const [usage] = yield* sql<{ lastDay: number; due: boolean }>`
           SELECT (SELECT count(*)::int FROM social_messages WHERE channel = ${limits.channel} AND status IN ('sending', 'sent')
@@ -280,6 +364,9 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
 
     return {
       queue,
+      cancel,
+      retry,
+      usage,
       findById,
       list,
       claim,

@@ -1,8 +1,8 @@
-import { FetchHttpClient } from "@effect/platform"
 import { Cause, Duration, Effect, Option, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { hostname } from "node:os"
 import { AppConfig } from "../Config.js"
+import { PlatformHttpClient } from "../PlatformClient.js"
 import type { Channel } from "../Domain/Draft.js"
 import type { ProfileId } from "../Domain/Profile.js"
 import { Supervisor } from "../Jobs/Supervisor.js"
@@ -47,7 +47,7 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
         )
       }
       if (message.attempts >= config.maxAttempts) {
-        return repo.markFailed(message.id, owner, error.code, `Gave up after ${message.attempts} attempt(s): ${error.detail}`)
+        return repo.markFailed(message.id, owner, error.code, `Gave up after ${message.attempts} attempt${message.attempts === 1 ? "" : "s"}: ${error.detail}`)
       }
       const at = error.retryAt ?? new Date(Date.now() + backoff(config.retryBase, message.attempts))
       return Effect.logWarning(`Message ${message.id} will retry at ${at.toISOString()}: ${error.detail}`).pipe(
@@ -148,5 +148,5 @@ export class MessageSender extends Effect.Service<MessageSender>()("Messages/Sen
     if (config.workers > 0) yield* Effect.logInfo(`Sending: ${config.workers} sender(s); channels configured: ${ready.join(", ") || "none"}`)
     return { channels: ready } as const
   }),
-  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, Supervisor.Default, FetchHttpClient.layer]
+  dependencies: [MessagesRepo.Default, ProfilesRepo.Default, Supervisor.Default, PlatformHttpClient]
 }) {}

@@ -3,7 +3,8 @@ import { Data, Effect, Option, Redacted, Schema } from "effect"
 import { createHmac } from "node:crypto"
 import { AppConfig } from "../Config.js"
 import type { Channel } from "../Domain/Draft.js"
-import { fetchJson, type ProviderError } from "../PlatformClient.js"
+import { fetchJson, type ProviderError, rateLimitWait, retryAfterHeader } from "../PlatformClient.js"
+import { channelSetup } from "./Policy.js"
 import { type ClaimedMessage, MessagesRepo } from "./Repo.js"
 
 /** A delivery that did not happen: retried later when `retryable`, otherwise the message fails with `code`. */
@@ -52,7 +53,9 @@ export const signWebhook = (secret: string, id: string, timestamp: number, body:
 }
 
 export const makeSenders = Effect.gen(function*() {
-  const { sending: config, discovery } = yield* AppConfig
+  const appConfig = yield* AppConfig
+  const { discovery, sending: config } = appConfig
+  const setup = channelSetup(appConfig)
   const client = yield* HttpClient.HttpClient
   const repo = yield* MessagesRepo
   const timeout = config.requestTimeout
@@ -60,7 +63,7 @@ export const makeSenders = Effect.gen(function*() {
     fetchJson(platform, request, schema, timeout).pipe(Effect.provideService(HttpClient.HttpClient, client))
 
   // The same webhook-id on every attempt lets the receiver drop a repeat after a crash.
-  const webhook: Sender | undefined = Option.isSome(config.webhookUrl) && Option.isSome(config.webhookSecret)
+  const webhook: Sender | undefined = setup.webhook.configured
     ? {
       send: (message) =>
         Effect.gen(function*() {
@@ -101,9 +104,10 @@ export const makeSenders = Effect.gen(function*() {
             return yield* new SendFailed({ code: "sender_auth", detail: `webhook answered ${response.status}`, retryable: true })
           }
           if (response.status === 429) {
-            const seconds = Number(response.headers["retry-after"] ?? 60)
-            const retryAt = new Date(Date.now() + (Number.isFinite(seconds) ? Math.max(1, seconds) : 60) * 1000)
-            return yield* new SendFailed({ code: "rate_limited", detail: "webhook answered 429", retryable: true, retryAt })
+            const now = Date.now()
+            const wait = rateLimitWait(retryAfterHeader(response.headers, now), now)
+            const asked = wait.asked !== undefined ? ` (Retry-After asked for longer; waiting until ${wait.until.toISOString()})` : ""
+            return yield* new SendFailed({ code: "rate_limited", detail: `webhook answered 429${asked}`, retryable: true, retryAt: wait.until })
           }
           return yield* new SendFailed({
             code: `http_${response.status}`,
@@ -118,7 +122,7 @@ export const makeSenders = Effect.gen(function*() {
   const mastodonBase = discovery.mastodonInstanceUrls.get(discovery.mastodonDefaultInstance.toLowerCase()) ??
     `https://${discovery.mastodonDefaultInstance}`
   // A direct status that mentions the person; Mastodon's own Idempotency-Key makes a retry a no-op.
-  const mastodon: Sender | undefined = Option.isSome(mastodonToken)
+  const mastodon: Sender | undefined = setup.mastodon_dm.configured && Option.isSome(mastodonToken)
     ? {
       send: (message) =>
         json(
@@ -157,8 +161,8 @@ export const makeSenders = Effect.gen(function*() {
     }
     : undefined
 
-  const bluesky = Option.isSome(config.blueskyIdentifier) && Option.isSome(config.blueskyAppPassword)
-    ? blueskySender(config.blueskyPdsUrl, config.blueskyIdentifier.value, config.blueskyAppPassword.value, json, repo)
+  const bluesky = setup.bluesky_dm.configured
+    ? blueskySender(config.blueskyPdsUrl, Option.getOrThrow(config.blueskyIdentifier), Option.getOrThrow(config.blueskyAppPassword), json, repo)
     : undefined
 
   return { bluesky_dm: bluesky, mastodon_dm: mastodon, webhook } satisfies Record<Channel, Sender | undefined>
@@ -237,8 +241,9 @@ const blueskySender = (
             Schema.Struct({ convo: Schema.Struct({ id: Schema.String }) })
           )
           const convoId = convo.body.convo.id
-          // A retry after a crash: if our message is already in the conversation, it was sent; do not send it twice.
-          if (message.attempts > 1 && message.sendingStartedAt !== null) {
+          // A retry after a crash (or of a failed message queued again): if our message is already in the
+          // conversation, it was sent; do not send it twice.
+          if (message.sendingStartedAt !== null && (message.attempts > 1 || message.conversationId !== null)) {
             const recent = yield* json(
               "Bluesky chat",
               withAuth(xrpc("GET", "chat.bsky.convo.getMessages").pipe(HttpClientRequest.setUrlParams({ convoId, limit: "50" }))),

@@ -15,7 +15,7 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
     HttpApiEndpoint.get("list", "/profiles")
       .setUrlParams(Schema.Struct({
         platform: Schema.optional(Platform),
-        status: Schema.optional(ProfileStatus),
+        status: Schema.optional(ProfileStatus).annotations({ description: "Archived profiles are listed only when asked for" }),
         q: Schema.optional(Text.pipe(Schema.maxLength(256))).annotations({
           description: "Case-insensitive text in the handle or display name"
         }),
@@ -63,6 +63,17 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
       .addSuccess(Profile)
       .addError(ProfileNotFound)
       .annotate(OpenApi.Description, "Record that the person replied (for channels where the service cannot see it): no follow-ups.")
+  )
+  .add(
+    HttpApiEndpoint.post("archive", "/profiles/:id/archive")
+      .setPath(Schema.Struct({ id: ProfileIdFromString }))
+      .addSuccess(Profile)
+      .addError(ProfileNotFound)
+      .annotate(
+        OpenApi.Description,
+        "Archive a profile: it leaves the profile list (unless status=archived is asked for) and new drafts, and its open " +
+          "drafts are withdrawn; its messages, suppressions and opt-out or reply stay."
+      )
   )
   .annotate(OpenApi.Title, "Profiles")
 {}

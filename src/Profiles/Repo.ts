@@ -32,7 +32,8 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
     const page = (q: ProfileQuery) => {
       const where = [
         q.platform !== undefined ? sql`platform = ${q.platform}` : undefined,
-        q.status !== undefined ? sql`status = ${q.status}` : undefined,
+        // Archived profiles are out of the lists unless asked for by status.
+        q.status !== undefined ? sql`status = ${q.status}` : sql`status <> 'archived'`,
         q.search !== undefined
           ? sql`(handle ILIKE ${likePattern(q.search)} OR display_name ILIKE ${likePattern(q.search)})`
           : undefined,
@@ -129,6 +130,22 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       })).pipe(Effect.catchTag("SqlError", mapSqlError))
     })
 
+    /**
+     * Out of the lists and of new drafts, open drafts withdrawn; messages, suppressions and the record of
+     * opt-outs and replies stay. Archiving again changes nothing.
+     */
+    const archive = Effect.fn("Profiles/Repo.archive")(function*(id: ProfileId) {
+      return yield* sql.withTransaction(Effect.gen(function*() {
+        const rows = yield* sql`UPDATE social_profiles SET status = 'archived',
+            updated_at = CASE WHEN status = 'archived' THEN updated_at ELSE now() END
+          WHERE id = ${id} RETURNING id`
+        if (rows.length === 0) return false
+        yield* sql`UPDATE social_drafts SET status = 'rejected', rejected_reason = 'The profile was archived', updated_at = now()
+          WHERE profile_id = ${id} AND status IN ('draft', 'approved')`
+        return true
+      })).pipe(Effect.catchTag("SqlError", mapSqlError))
+    })
+
     /** The person answered: no follow-ups, and nothing still queued for them goes out. */
     const markReplied = Effect.fn("Profiles/Repo.markReplied")(function*(id: ProfileId) {
       const rows = yield* sql`UPDATE social_profiles SET replied_at = coalesce(replied_at, now()),
@@ -137,6 +154,6 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       return rows.length > 0
     })
 
-    return { findById, list, upsertMany, optOut, markReplied } as const
+    return { findById, list, upsertMany, optOut, markReplied, archive } as const
   })
 }) {}

@@ -1,10 +1,19 @@
 import { createHmac, timingSafeEqual } from "node:crypto"
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http"
 
 /** Loopback servers for sending: a Bluesky PDS with the chat service behind it, a Mastodon instance, a webhook receiver. */
 
+/** What a fake saw of each request: enough to check what we tell third parties about ourselves. */
+export interface SeenRequest {
+  readonly method: string
+  readonly url: string
+  readonly headers: IncomingHttpHeaders
+}
+
 const listen = async (handler: (req: IncomingMessage, body: string, res: ServerResponse) => void) => {
+  const requests: Array<SeenRequest> = []
   const server = createServer((req, res) => {
+    requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers })
     let body = ""
     req.on("data", (chunk) => (body += chunk))
     req.on("end", () => handler(req, body, res))
@@ -13,6 +22,7 @@ const listen = async (handler: (req: IncomingMessage, body: string, res: ServerR
   const { port } = server.address() as { port: number }
   return {
     url: `http://127.0.0.1:${port}`,
+    requests,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections()
       server.close(() => resolve())
@@ -130,6 +140,7 @@ export const webhookReceiver = async (secret: string) => {
   const rejected: Array<string> = []
   let failNext = 0
   let delayNext = 0
+  let limitNext: string | undefined
   const server = await listen((req, raw, res) => {
     if (delayNext > 0) {
       const ms = delayNext
@@ -152,6 +163,11 @@ export const webhookReceiver = async (secret: string) => {
       failNext--
       return reply(res, 503, { error: "try later" })
     }
+    if (limitNext !== undefined) {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": limitNext })
+      limitNext = undefined
+      return res.end(JSON.stringify({ error: "slow down" }))
+    }
     if (!deliveries.some((d) => d.id === id)) deliveries.push({ id, payload: JSON.parse(raw) })
     res.writeHead(204)
     res.end()
@@ -161,6 +177,8 @@ export const webhookReceiver = async (secret: string) => {
     deliveries,
     rejected,
     failNext: (n: number) => void (failNext = n),
+    /** The next valid delivery is answered 429 with this Retry-After (seconds or an HTTP date). */
+    limitNext: (retryAfter: string) => void (limitNext = retryAfter),
     delayNext: (ms: number) => void (delayNext = ms)
   }
 }

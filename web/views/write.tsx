@@ -206,7 +206,9 @@ export const Write = () => {
               </>
             ) : (
               <p class="problem" data-testid="preview">
-                {displayName(previewFor)} would be skipped: {describeProblem(preview.left)}.
+                {"_tag" in preview.left
+                  ? `${displayName(previewFor)} would be skipped: ${describeProblem(preview.left)}.`
+                  : `The template cannot be used: ${preview.left.message}.`}
               </p>
             )
           )}

@@ -54,8 +54,7 @@ export const GithubProvider = Effect.gen(function*() {
     const base = HttpClientRequest.get(`${githubUrl}${path}`).pipe(
       HttpClientRequest.setHeaders({
         accept: "application/vnd.github+json",
-        "x-github-api-version": "2022-11-28",
-        "user-agent": "social-outreach"
+        "x-github-api-version": "2022-11-28"
       })
     )
     return Option.match(githubToken, {
