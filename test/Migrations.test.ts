@@ -412,11 +412,11 @@ describe("Drift, detected completely and repaired only on purpose", () => {
       Effect.gen(function*() {
         const migrations = yield* Migrations
         yield* migrations.migrate
-        // What a newer release's 0008 might do: add a column, a table and an index, and widen a CHECK.
+        // What a newer release's migration might do: add a column, a table and an index, and widen a CHECK.
         yield* Effect.promise(() =>
           query(
             url,
-            `INSERT INTO effect_sql_migrations (migration_id, name) VALUES (8, 'newer_release');
+            `INSERT INTO effect_sql_migrations (migration_id, name) VALUES (99, 'newer_release');
              ALTER TABLE social_profiles ADD COLUMN language text;
              CREATE TABLE social_replies (id bigint PRIMARY KEY, message_id bigint REFERENCES social_messages (id));
              CREATE INDEX social_profiles_language_idx ON social_profiles (language);
@@ -442,10 +442,10 @@ describe("Drift, detected completely and repaired only on purpose", () => {
         // Nor does this version's repair undo what the newer one changed on purpose.
         const refused = yield* Effect.flip(migrations.repair({ recreateEmpty: false }))
         assert(refused._tag === "RepairRefused")
-        expect(refused.reasons).toEqual(["the database has migrations this version does not know: 0008_newer_release"])
+        expect(refused.reasons).toEqual(["the database has migrations this version does not know: 0099_newer_release"])
 
         // Without a newer migration recorded, the same changed CHECK is drift.
-        yield* Effect.promise(() => query(url, "DELETE FROM effect_sql_migrations WHERE migration_id = 8"))
+        yield* Effect.promise(() => query(url, "DELETE FROM effect_sql_migrations WHERE migration_id = 99"))
         const drifted = yield* Effect.flip(migrations.verify)
         assert(drifted._tag === "SchemaDrift")
         expect(drifted.differences).toEqual([

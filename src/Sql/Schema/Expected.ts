@@ -7,6 +7,7 @@ export const expectedSchema: SchemaDescription = {
     "social_channel_pacing",
     "social_discovery_jobs",
     "social_drafts",
+    "social_idempotency_keys",
     "social_messages",
     "social_profiles",
     "social_sender_sessions",
@@ -289,6 +290,33 @@ export const expectedSchema: SchemaDescription = {
       "type": "text",
       "notNull": false,
       "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_idempotency_keys",
+      "name": "key",
+      "type": "text",
+      "notNull": true,
+      "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_idempotency_keys",
+      "name": "draft_id",
+      "type": "bigint",
+      "notNull": true,
+      "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_idempotency_keys",
+      "name": "created_at",
+      "type": "timestamp with time zone",
+      "notNull": true,
+      "default": "now()",
       "identity": "",
       "generated": ""
     },
@@ -973,6 +1001,18 @@ export const expectedSchema: SchemaDescription = {
       "onDelete": null
     },
     {
+      "table": "social_idempotency_keys",
+      "name": "social_idempotency_keys_pkey",
+      "type": "p",
+      "definition": "PRIMARY KEY (key)",
+      "columns": [
+        "key"
+      ],
+      "references": null,
+      "referencedColumns": [],
+      "onDelete": null
+    },
+    {
       "table": "social_messages",
       "name": "social_messages_attempts_check",
       "type": "c",
@@ -1244,8 +1284,20 @@ export const expectedSchema: SchemaDescription = {
     },
     {
       "table": "social_discovery_jobs",
+      "name": "social_discovery_jobs_platform_id_idx",
+      "definition": "CREATE INDEX social_discovery_jobs_platform_id_idx ON social_discovery_jobs USING btree (platform, id DESC)",
+      "valid": true
+    },
+    {
+      "table": "social_discovery_jobs",
       "name": "social_discovery_jobs_runnable_idx",
       "definition": "CREATE INDEX social_discovery_jobs_runnable_idx ON social_discovery_jobs USING btree (next_run_at NULLS FIRST, id) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text, 'rate_limited'::text]))",
+      "valid": true
+    },
+    {
+      "table": "social_discovery_jobs",
+      "name": "social_discovery_jobs_status_id_idx",
+      "definition": "CREATE INDEX social_discovery_jobs_status_id_idx ON social_discovery_jobs USING btree (status, id DESC)",
       "valid": true
     },
     {
@@ -1312,6 +1364,12 @@ export const expectedSchema: SchemaDescription = {
       "table": "social_profiles",
       "name": "social_profiles_status_id_idx",
       "definition": "CREATE INDEX social_profiles_status_id_idx ON social_profiles USING btree (status, id DESC)",
+      "valid": true
+    },
+    {
+      "table": "social_suppressions",
+      "name": "social_suppressions_platform_external_id_idx",
+      "definition": "CREATE INDEX social_suppressions_platform_external_id_idx ON social_suppressions USING btree (platform, external_id) WHERE (external_id IS NOT NULL)",
       "valid": true
     },
     {
