@@ -1,7 +1,7 @@
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createDatabase, dropDatabase, migrationNames, tableNames } from "./support/Database.js"
-import { freePort, run, runScript, start, waitFor } from "./support/Process.js"
+import { createDatabase, dropDatabase, migrationNames, query, tableNames } from "./support/Database.js"
+import { freePort, migrate, run, runScript, start, waitFor } from "./support/Process.js"
 
 const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`)
 
@@ -136,4 +136,26 @@ describe("The service process", () => {
     expect(failed.stderr).toContain("prestart: migrations FAILED")
     expect(failed.stdout + failed.stderr).toContain("does not exist")
   }, 60_000)
+
+  it("on a schema that lost a foreign key it exits 1 naming it and the command that restores it, and never binds", async () => {
+    const db = await createDatabase()
+    databases.push(db.name)
+    expect((await migrate([], { DATABASE_URL: db.url })).code).toBe(0)
+    await query(db.url, "ALTER TABLE social_messages DROP CONSTRAINT social_messages_profile_id_fkey")
+    const port = await freePort()
+    const server = start("src/main.ts", [], { DATABASE_URL: db.url, PORT: String(port), HOST: "127.0.0.1" })
+    const finished = await Promise.race([
+      server.finished,
+      waitFor(async () => server.output().includes("Listening on"), 50_000, "exit").then(() => {
+        server.child.kill("SIGKILL")
+        throw new Error("the server started on a drifted schema")
+      })
+    ])
+    const output = finished.stdout + finished.stderr
+    expect(finished.code).toBe(1)
+    expect(output).toContain("SchemaDrift")
+    expect(output).toContain("constraint social_messages.social_messages_profile_id_fkey: missing")
+    expect(output).toContain("npm run migrate -- repair")
+    expect(output).not.toContain("Listening on")
+  }, 120_000)
 })
