@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { MessageSender } from "../src/Messages/Sender.js"
-import { signWebhook } from "../src/Messages/Senders.js"
+import { MessageWorker } from "../src/Messages/Worker.js"
+import { Webhook } from "standardwebhooks"
 import { UserAgent } from "../src/PlatformClient.js"
 import { call, pgAppLayer, type Reply } from "./support/App.js"
 import { ensure, eventually } from "./support/Eventually.js"
@@ -93,7 +93,7 @@ const settled = (id: number) =>
 
 /** Runs the sender for the duration of `body`, as a started instance would. */
 const withSender = <A, E, R>(body: Effect.Effect<A, E, R>) =>
-  Effect.scoped(Effect.zipRight(Layer.build(MessageSender.Default), body))
+  Effect.scoped(Effect.zipRight(Layer.build(MessageWorker.Default), body))
 
 layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending through real channel formats", (it) => {
   it.effect("concurrent sends with one Idempotency-Key (and a repeat without) queue one message; the webhook gets it signed, once", () =>
@@ -262,7 +262,7 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
           headers: {
             "webhook-id": id,
             "webhook-timestamp": String(timestamp),
-            "webhook-signature": signWebhook(secret, id, timestamp, body),
+            "webhook-signature": new Webhook(secret).sign(id, new Date(timestamp * 1000), body),
             "x-sent-by": "test"
           },
           body
@@ -290,8 +290,8 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       const ids = yield* Effect.all(drafts.map((d) => Effect.map(send(d), (r) => r.body.id as number)))
       const before = hook.deliveries.length
       yield* Effect.scoped(Effect.gen(function*() {
-        yield* Layer.build(MessageSender.Default)
-        yield* Layer.build(MessageSender.Default)
+        yield* Layer.build(MessageWorker.Default)
+        yield* Layer.build(MessageWorker.Default)
         yield* eventually(Effect.flatMap(
           sql<{ n: number }>`SELECT count(*)::int AS n FROM social_messages WHERE id IN ${sql.in(ids)} AND status = 'sent'`.pipe(Effect.orDie),
           (rows) => ensure(rows[0]!.n >= room, `${rows[0]!.n} of ${room} sent`)

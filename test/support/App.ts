@@ -5,7 +5,7 @@ import { AppConfig } from "../../src/Config.js"
 import { DiscoveryWorker } from "../../src/Discovery/Worker.js"
 import { HttpLive, ServerTest } from "../../src/Http.js"
 import { Lifecycle } from "../../src/Lifecycle.js"
-import { MessageSender } from "../../src/Messages/Sender.js"
+import { MessageWorker } from "../../src/Messages/Worker.js"
 import { LoggingLive } from "../../src/Logging.js"
 import { DatabaseLive } from "../../src/Sql/Migrator.js"
 import { freshDatabase } from "./Database.js"
@@ -21,7 +21,7 @@ export const appLayer = (
   Layer.mergeAll(
     HttpLive.pipe(Layer.provideMerge(ServerTest)),
     options.workers ? DiscoveryWorker.Default : Layer.empty,
-    options.senders ? MessageSender.Default : Layer.empty
+    options.senders ? MessageWorker.Default : Layer.empty
   ).pipe(
     Layer.provideMerge(DatabaseLive),
     Layer.provideMerge(Lifecycle.Default),
