@@ -1,6 +1,7 @@
-import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
+import { HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { Agent, request } from "node:http"
 import { Effect, Layer } from "effect"
+import { Api } from "../../src/Api.js"
 import { AppConfig } from "../../src/Config.js"
 import { DiscoveryWorker } from "../../src/Discovery/Worker.js"
 import { HttpLive, ServerTest } from "../../src/Http.js"
@@ -35,6 +36,13 @@ export const pgAppLayer = (
   options: { readonly workers?: boolean; readonly senders?: boolean } = {}
 ) =>
   Layer.unwrapScoped(Effect.map(freshDatabase, ({ url }) => appLayer({ DATABASE_URL: url, ...config }, options)))
+
+/**
+ * The API's own typed client, derived from the same `HttpApi` the server implements, calling the test's
+ * server: requests are encoded and answers decoded by the declared schemas, declared errors arrive as their
+ * classes. Raw `call` stays for what a typed client cannot send (bad input, foreign media types).
+ */
+export const apiClient = HttpApiClient.make(Api)
 
 export interface Reply {
   readonly status: number
