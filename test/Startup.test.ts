@@ -32,9 +32,12 @@ describe("The service process", () => {
       await blocker.connect()
       await blocker.query("BEGIN; LOCK TABLE social_profiles IN ACCESS EXCLUSIVE MODE")
       const inFlight = get(port, "/api/social/profiles")
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await waitFor(async () => {
+        const [waiting] = await blocker.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted").then((r) => r.rows)
+        return waiting!.n > 0
+      }, 10_000, "the request to wait on the lock")
       server.child.kill("SIGTERM")
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await waitFor(async () => server.output().includes("HTTP server draining"), 10_000, "the drain to begin")
       await blocker.query("COMMIT")
       await blocker.end()
       const response = await inFlight
