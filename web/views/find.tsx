@@ -146,7 +146,7 @@ const JobCard = ({ job, onChange }: { readonly job: DiscoveryJob; readonly onCha
         </strong>{" "}
         ({describeFilters(job.filters)}): <span class={`chip s-${job.status}`}>{jobStatusName[job.status]}</span>
       </p>
-      <p class="progress">
+      <p class="progress" aria-live="polite">
         {plural(job.pagesFetched, "page")} · {job.profilesFound} found, {job.profilesNew} new · attempt {job.attempts} of {job.maxAttempts}
       </p>
       <p class="meta">
