@@ -16,6 +16,8 @@ interface ProfileRow {
   followers_count: number | null
   accepts_dms: boolean | null
   status: string
+  source: string
+  discovery_job_id: string | null
   first_seen_at: string
   last_seen_at: string
   created_at: string
@@ -23,7 +25,7 @@ interface ProfileRow {
 }
 
 const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
-  followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at`
+  followers_count, accepts_dms, status, source, discovery_job_id, first_seen_at, last_seen_at, created_at, updated_at`
 
 // The same timestamp text as the service serves, so both answer with identical JSON.
 pg.types.setTypeParser(1184, timestampFromPostgres)
@@ -43,6 +45,8 @@ const toItem = (row: ProfileRow) => ({
   followersCount: row.followers_count,
   acceptsDms: row.accepts_dms,
   status: row.status,
+  source: row.source,
+  discoveryJobId: row.discovery_job_id === null ? null : Number(row.discovery_job_id),
   firstSeenAt: row.first_seen_at,
   lastSeenAt: row.last_seen_at,
   createdAt: row.created_at,
@@ -55,7 +59,7 @@ app.get<{ Querystring: { limit?: string } }>("/api/social/profiles", async (requ
     return reply.code(400).send({ _tag: "BadRequest", message: "limit must be 1 to 100" })
   }
   const { rows } = await pool.query<ProfileRow>(
-    `SELECT ${columns} FROM social_profiles ORDER BY id DESC LIMIT $1`,
+    `SELECT ${columns} FROM social_profiles WHERE status <> 'archived' ORDER BY id DESC LIMIT $1`,
     [limit + 1]
   )
   const items = rows.slice(0, limit).map(toItem)

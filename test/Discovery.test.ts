@@ -93,6 +93,9 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
             (SELECT count(*)::int FROM social_profiles WHERE handle LIKE 'zig%') AS count
           FROM social_profiles WHERE external_id = 'did:plc:zig000001'`)
       expect(profile).toEqual({ status: "contacted", displayName: "Person 1", discoveryJobId: first, lastDiscoveryJobId: second, count: 30 })
+      // The API says where they were found: the job that found them first.
+      const listed = yield* call("GET", "/api/social/profiles?platform=bluesky&q=zig1.bsky.social")
+      expect(listed.body.items).toEqual([expect.objectContaining({ handle: "zig1.bsky.social", source: "discovery", discoveryJobId: first })])
     }))
 
   it.effect("a 429 with Retry-After makes the job wait, not fail; 5xx and malformed JSON are retried", () =>

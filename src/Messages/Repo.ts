@@ -4,6 +4,7 @@ import type { DatabaseUnavailable, TablesMissing } from "../Domain/Database.js"
 import { Channel, type DraftId } from "../Domain/Draft.js"
 import { type MessageId, MessageRow, type MessageStatus } from "../Domain/Message.js"
 import { Platform } from "../Domain/Platform.js"
+import type { ProfileId } from "../Domain/Profile.js"
 import { makeQueue } from "../Jobs/Queue.js"
 import { mapSqlError, suppressedSql } from "../Sql.js"
 import type { ChannelUsage, Refusal } from "./Policy.js"
@@ -209,13 +210,19 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
       return Option.fromNullable((yield* decodeMessages(rows).pipe(Effect.catchTag("ParseError", Effect.die)))[0])
     })
 
-    const list = Effect.fn("Messages/Repo.list")(function*(status: string | undefined, after: number | undefined, limit: number) {
+    const list = Effect.fn("Messages/Repo.list")(function*(query: {
+      readonly status?: MessageStatus | undefined
+      readonly profileId?: ProfileId | undefined
+      readonly after?: number | undefined
+      readonly limit: number
+    }) {
       const where = [
-        status !== undefined ? sql`m.status = ${status}` : undefined,
-        after !== undefined ? sql`m.id < ${after}` : undefined
+        query.status !== undefined ? sql`m.status = ${query.status}` : undefined,
+        query.profileId !== undefined ? sql`m.profile_id = ${query.profileId}` : undefined,
+        query.after !== undefined ? sql`m.id < ${query.after}` : undefined
       ].filter((c) => c !== undefined)
       const rows = yield* db(sql`SELECT ${sql.literal(columns)} FROM social_messages m
-        ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``} ORDER BY m.id DESC LIMIT ${limit}`)
+        ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``} ORDER BY m.id DESC LIMIT ${query.limit}`)
       return yield* decodeMessages(rows).pipe(Effect.catchTag("ParseError", Effect.die))
     })
 
