@@ -60,6 +60,9 @@ describe("Sending after a failed delivery", () => {
       const next = afterSendFailure(error, attemptsMade, { maxAttempts, retryBase: "30 seconds" }, now, () => r)
       if (error.code === "sender_auth") {
         expect(next).toMatchObject({ _tag: "Retry", countsAsAttempt: false, at: new Date(now.getTime() + Duration.toMillis(SenderAuthWait)) })
+      } else if (error.retryable && error.code === "rate_limited") {
+        // A rate limit is waited for whatever the attempts: waiting uses none.
+        expect(next).toMatchObject({ _tag: "Retry", countsAsAttempt: false })
       } else if (!error.retryable || attemptsMade >= maxAttempts) {
         expect(next).toMatchObject({ _tag: "Fail", code: error.code })
       } else {

@@ -217,10 +217,13 @@ export const afterSendFailure = (
     return { _tag: "Retry", at: new Date(now.getTime() + Duration.toMillis(SenderAuthWait)), code: error.code, detail: error.detail, countsAsAttempt: false }
   }
   if (!error.retryable) return { _tag: "Fail", code: error.code, detail: error.detail }
+  // The platform asked us to wait: that uses no attempt, so it never spends the last one.
+  const backoff = () => new Date(now.getTime() + Duration.toMillis(retryDelay(config.retryBase, attemptsMade, MaxRetryDelay, random)))
+  if (error.code === "rate_limited") {
+    return { _tag: "Retry", at: error.retryAt ?? backoff(), code: error.code, detail: error.detail, countsAsAttempt: false }
+  }
   if (attemptsMade >= config.maxAttempts) {
     return { _tag: "Fail", code: error.code, detail: `Gave up after ${attempts(attemptsMade)}: ${error.detail}` }
   }
-  const at = error.retryAt ??
-    new Date(now.getTime() + Duration.toMillis(retryDelay(config.retryBase, attemptsMade, MaxRetryDelay, random)))
-  return { _tag: "Retry", at, code: error.code, detail: error.detail, countsAsAttempt: error.code !== "rate_limited" }
+  return { _tag: "Retry", at: error.retryAt ?? backoff(), code: error.code, detail: error.detail, countsAsAttempt: true }
 }
