@@ -33,8 +33,8 @@ const Scenarios = [
   },
   {
     name: "filtered list (platform + q)",
-    path: "/api/social/profiles?limit=50&platform=github&q=dev1",
-    sql: "WHERE platform = 'github' AND status <> 'archived' AND (handle ILIKE '%dev1%' OR display_name ILIKE '%dev1%') ORDER BY id DESC LIMIT 51"
+    path: "/api/social/profiles?limit=50&platform=github&q=ada",
+    sql: "WHERE platform = 'github' AND status <> 'archived' AND (handle ILIKE '%ada%' OR display_name ILIKE '%ada%') ORDER BY id DESC LIMIT 51"
   },
   {
     name: "cursor page",
