@@ -11,11 +11,13 @@ import { toPage } from "./Domain/Page.js"
 import type { Platform } from "./Domain/Platform.js"
 import { Unprocessable } from "./Domain/Server.js"
 import { DiscoveryRepo } from "./Discovery/Repo.js"
+import { Outbound } from "./Outbound.js"
 
 export class Discovery extends Effect.Service<Discovery>()("Discovery", {
   effect: Effect.gen(function*() {
     const repo = yield* DiscoveryRepo
     const { discovery } = yield* AppConfig
+    const outbound = yield* Outbound
 
     /** Records a queued job for the platform with its validated filters. */
     const start = Effect.fn("Discovery.start")(function*(request: DiscoverRequest) {
@@ -24,6 +26,11 @@ export class Discovery extends Effect.Service<Discovery>()("Discovery", {
           message: "LinkedIn offers no public people search, so it cannot be discovered. " +
             "Import your LinkedIn data export (Connections.csv) instead."
         })
+      }
+      if (request.platform === "mastodon") {
+        // The worker will connect to this host: an address it must not reach is refused now, not at the job.
+        const instance = (request.filters.instance ?? discovery.mastodonDefaultInstance).toLowerCase()
+        if (!discovery.mastodonInstanceUrls.has(instance)) yield* outbound.check(instance)
       }
       const job = yield* repo.insert({
         platform: request.platform,
@@ -65,5 +72,5 @@ export class Discovery extends Effect.Service<Discovery>()("Discovery", {
 
     return { start, get, list, cancel } as const
   }),
-  dependencies: [DiscoveryRepo.Default]
+  dependencies: [DiscoveryRepo.Default, Outbound.Default]
 }) {}

@@ -10,6 +10,7 @@ import { Supervisor } from "../Jobs/Supervisor.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { mapSqlError } from "../Sql.js"
+import { Outbound } from "../Outbound.js"
 import { PlatformHttpClient, type ProviderError } from "../PlatformClient.js"
 import type { Provider } from "./Provider.js"
 import { BlueskyProvider } from "./Providers/Bluesky.js"
@@ -171,5 +172,5 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) in ${instance}`)
     return { instance } as const
   }),
-  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, PlatformHttpClient]
+  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, PlatformHttpClient, Outbound.Default]
 }) {}
