@@ -1,5 +1,6 @@
 import { HttpApi, HttpApiMiddleware, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { AuditApi } from "./Audit/Api.js"
 import { Authorization } from "./Auth/Api.js"
 import { DiscoveryApi } from "./Discovery/Api.js"
 import { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
@@ -23,6 +24,7 @@ export class SocialApi extends HttpApi.make("social")
   .add(DraftsApi)
   .add(MessagesApi)
   .add(SuppressionsApi)
+  .add(AuditApi)
   .prefix("/api/social")
   .middleware(SchemaReady)
   .middleware(Authorization)

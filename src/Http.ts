@@ -12,6 +12,8 @@ import type { SqlError } from "@effect/sql"
 import { Cause, Effect, FiberRef, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { Api, SchemaReady } from "./Api.js"
+import { Audit } from "./Audit.js"
+import { HttpAuditLive } from "./Audit/Http.js"
 import { AuthorizationLive } from "./Auth/Http.js"
 import { AppConfig } from "./Config.js"
 import { Discovery } from "./Discovery.js"
@@ -45,7 +47,7 @@ import { WebLive } from "./Web.js"
 const SchemaReadyLive = Layer.effect(SchemaReady, Effect.map(SchemaState, (schema) => schema.require))
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpHealthLive]),
+  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpAuditLive, HttpHealthLive]),
   Layer.provide([AuthorizationLive, SchemaReadyLive])
 )
 
@@ -212,7 +214,15 @@ export const HttpApiLive = Layer.unwrapEffect(
 )
 
 export const HttpLive = HttpApiLive.pipe(
-  Layer.provide([Discovery.Default, Profiles.Default, Drafts.Default, Messages.Default, Suppressions.Default, Health.Default]),
+  Layer.provide([
+    Discovery.Default,
+    Profiles.Default,
+    Drafts.Default,
+    Messages.Default,
+    Suppressions.Default,
+    Audit.Default,
+    Health.Default
+  ]),
   Layer.provide(SchemaState.Default)
 )
 

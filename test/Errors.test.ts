@@ -2,6 +2,7 @@ import { SqlError } from "@effect/sql"
 import { expect, it, layer } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Ref, Schema } from "effect"
 import pg from "pg"
+import { Audit } from "../src/Audit.js"
 import { AppConfig } from "../src/Config.js"
 import { Discovery } from "../src/Discovery.js"
 import { DatabaseUnavailable, SocialTables, TablesMissing } from "../src/Domain/Database.js"
@@ -104,7 +105,8 @@ const FailingServices = Layer.mergeAll(
   Layer.succeed(Health, new Health({ ready: () => failing } as never)),
   Layer.succeed(Drafts, new Drafts({} as never)),
   Layer.succeed(Messages, new Messages({} as never)),
-  Layer.succeed(Suppressions, new Suppressions({} as never))
+  Layer.succeed(Suppressions, new Suppressions({} as never)),
+  Layer.succeed(Audit, new Audit({} as never))
 )
 
 const app = HttpApiLive.pipe(
@@ -199,7 +201,8 @@ const Defects = HttpApiLive.pipe(
     Layer.succeed(Health, new Health({ ready: () => Effect.void } as never)),
     Layer.succeed(Drafts, new Drafts({} as never)),
     Layer.succeed(Messages, new Messages({} as never)),
-    Layer.succeed(Suppressions, new Suppressions({} as never))
+    Layer.succeed(Suppressions, new Suppressions({} as never)),
+    Layer.succeed(Audit, new Audit({} as never))
   )),
   Layer.provide(SchemaComplete),
   Layer.provideMerge(ServerTest),

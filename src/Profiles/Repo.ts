@@ -66,7 +66,7 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       const unique = [...new Map(profiles.map((p) => [`${p.platform}\u0000${p.externalId}`, p])).entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([, p]) => p)
-      if (unique.length === 0) return { inserted: 0, updated: 0 }
+      if (unique.length === 0) return { inserted: 0, updated: 0, rows: [] }
       const rows = unique.map((p) => ({
         platform: p.platform,
         external_id: p.externalId,
@@ -80,7 +80,7 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
         accepts_dms: p.acceptsDms,
         raw: p.raw ?? {}
       }))
-      const result = yield* sql<{ inserted: boolean }>`
+      const result = yield* sql<{ id: ProfileId; inserted: boolean }>`
         INSERT INTO social_profiles (platform, external_id, handle, display_name, bio, location, url, avatar_url,
           followers_count, accepts_dms, raw, source, discovery_job_id, last_discovery_job_id)
         SELECT p.platform, p.external_id, p.handle, p.display_name, p.bio, p.location, p.url, p.avatar_url,
@@ -102,9 +102,9 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
           last_discovery_job_id = coalesce(EXCLUDED.last_discovery_job_id, social_profiles.last_discovery_job_id),
           last_seen_at = now(),
           updated_at = now()
-        RETURNING (xmax = 0) AS inserted`.pipe(Effect.catchTag("SqlError", mapSqlError))
+        RETURNING id, (xmax = 0) AS inserted`.pipe(Effect.catchTag("SqlError", mapSqlError))
       const inserted = result.filter((row) => row.inserted).length
-      return { inserted, updated: result.length - inserted }
+      return { inserted, updated: result.length - inserted, rows: result }
     })
 
     /**

@@ -107,7 +107,7 @@ export const Review = () => {
       if (draft === undefined) return
       const name = profile !== undefined && profile.id === draft.profileId ? displayName(profile) : `person #${draft.profileId}`
       const updated = kind === "approve"
-        ? await api((c) => c.drafts.approve({ path: { id: draft.id }, payload: approver.trim() ? { approvedBy: approver.trim() } : {} }))
+        ? await api((c) => c.drafts.approve({ path: { id: draft.id }, payload: {} }))
         : await api((c) => c.drafts.reject({ path: { id: draft.id }, payload: reason.trim() ? { reason: reason.trim() } : {} }))
       const after = items.map((d) => (d.id === updated.id ? updated : d))
       setItems(after)
@@ -155,7 +155,7 @@ export const Review = () => {
       for (const draft of chosen) {
         try {
           const updated = await api((c) =>
-            c.drafts.approve({ path: { id: draft.id }, payload: approver.trim() ? { approvedBy: approver.trim() } : {} })
+            c.drafts.approve({ path: { id: draft.id }, payload: {} })
           )
           after = after.map((d) => (d.id === updated.id ? updated : d))
         } catch (error) {
