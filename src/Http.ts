@@ -27,6 +27,8 @@ import {
 } from "./Domain/Server.js"
 import { Drafts } from "./Drafts.js"
 import { HttpDraftsLive } from "./Drafts/Http.js"
+import { Erasure } from "./Erasure.js"
+import { HttpErasureLive } from "./Erasure/Http.js"
 import { Health } from "./Health.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import * as Screen from "./Http/Screen.js"
@@ -47,7 +49,7 @@ import { WebLive } from "./Web.js"
 const SchemaReadyLive = Layer.effect(SchemaReady, Effect.map(SchemaState, (schema) => schema.require))
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpAuditLive, HttpHealthLive]),
+  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpErasureLive, HttpAuditLive, HttpHealthLive]),
   Layer.provide([AuthorizationLive, SchemaReadyLive])
 )
 
@@ -220,6 +222,7 @@ export const HttpLive = HttpApiLive.pipe(
     Drafts.Default,
     Messages.Default,
     Suppressions.Default,
+    Erasure.Default,
     Audit.Default,
     Health.Default
   ]),

@@ -1,5 +1,6 @@
 import { Effect, Option } from "effect"
 import { Audit } from "./Audit.js"
+import { Erasure } from "./Erasure.js"
 import { toPage } from "./Domain/Page.js"
 import type { Platform } from "./Domain/Platform.js"
 import { type ProfileId, ProfileNotFound, type ProfileStatus } from "./Domain/Profile.js"
@@ -21,6 +22,7 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
   effect: Effect.gen(function*() {
     const repo = yield* ProfilesRepo
     const audit = yield* Audit
+    const erasure = yield* Erasure
     const recorded = (actor: string, action: "profile.opt_out" | "profile.replied" | "profile.archive", id: ProfileId) =>
       (changed: boolean) => (changed ? [{ actor, action, subjectType: "profile" as const, subjectId: id, profileId: id }] : [])
 
@@ -52,7 +54,14 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
       if (parsed.profiles.length > MaxImportRows) {
         return yield* new ImportRejected({ message: `At most ${MaxImportRows} rows per import` })
       }
-      const written = yield* audit.audited(repo.upsertMany(parsed.profiles, { source: "import", jobId: null }), ({ rows }) =>
+      // People erased on request are never stored again: their rows are reported, not written.
+      const erased = yield* erasure.erasedAmong(parsed.profiles)
+      const suppressed = [...erased].map((i) => ({
+        row: parsed.rows[i]!,
+        reason: "suppressed: this person was erased at their request and is never stored or contacted again"
+      }))
+      const kept = parsed.profiles.filter((_, i) => !erased.has(i))
+      const written = yield* audit.audited(repo.upsertMany(kept, { source: "import", jobId: null }), ({ rows }) =>
         rows.map((row) => ({
           actor,
           action: "profile.import" as const,
@@ -62,9 +71,11 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
           detail: { format: request.format, new: row.inserted }
         })))
       yield* Effect.logInfo(
-        `Import (${request.format}): ${written.inserted} new, ${written.updated} updated, ${parsed.rejected.length} rejected`
+        `Import (${request.format}): ${written.inserted} new, ${written.updated} updated, ${parsed.rejected.length} rejected, ` +
+          `${suppressed.length} erased on request`
       )
-      return { accepted: written.inserted, updated: written.updated, rejected: parsed.rejected }
+      const rejected = [...parsed.rejected, ...suppressed].sort((a, b) => a.row - b.row)
+      return { accepted: written.inserted, updated: written.updated, rejected }
     })
 
     const optOut = Effect.fn("Profiles.optOut")(function*(id: ProfileId, reason: string | undefined, actor: string) {
@@ -87,5 +98,5 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
 
     return { get, list, import: importProfiles, optOut, replied, archive } as const
   }),
-  dependencies: [ProfilesRepo.Default, Audit.Default]
+  dependencies: [ProfilesRepo.Default, Audit.Default, Erasure.Default]
 }) {}

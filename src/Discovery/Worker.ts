@@ -10,8 +10,9 @@ import { Supervisor } from "../Jobs/Supervisor.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { mapSqlError } from "../Sql.js"
+import { Erasure } from "../Erasure.js"
 import { Outbound } from "../Outbound.js"
-import { PlatformHttpClient, type ProviderError } from "../PlatformClient.js"
+import { PlatformHttpClient, ProviderRejected, type ProviderError } from "../PlatformClient.js"
 import type { Provider } from "./Provider.js"
 import { BlueskyProvider } from "./Providers/Bluesky.js"
 import { GithubProvider } from "./Providers/Github.js"
@@ -38,6 +39,7 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     const jobs = yield* DiscoveryRepo
     const profiles = yield* ProfilesRepo
     const supervisor = yield* Supervisor
+    const erasure = yield* Erasure
     const providers: Record<Exclude<Platform, "linkedin">, Provider> = {
       bluesky: yield* BlueskyProvider,
       mastodon: yield* MastodonProvider,
@@ -66,7 +68,11 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
           const last = page.next === null || found + batch.length >= limit
           const saved = yield* sql.withTransaction(
             Effect.gen(function*() {
-              const { inserted } = yield* profiles.upsertMany(batch, { source: "discovery", jobId: job.id })
+              // People erased on request are skipped: never stored again.
+              const erased = yield* erasure.erasedAmong(batch).pipe(
+                Effect.catchTag("SuppressionKeyMissing", (error) => new ProviderRejected({ reason: error.message }))
+              )
+              const { inserted } = yield* profiles.upsertMany(batch.filter((_, i) => !erased.has(i)), { source: "discovery", jobId: job.id })
               const held = yield* jobs.recordPage(job.id, owner, {
                 found: batch.length,
                 inserted,
@@ -172,5 +178,5 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s) in ${instance}`)
     return { instance } as const
   }),
-  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, PlatformHttpClient, Outbound.Default]
+  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, PlatformHttpClient, Outbound.Default, Erasure.Default]
 }) {}

@@ -359,7 +359,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
         SELECT m.profile_id, m.recipient, m.conversation_id, m.sent_at FROM social_messages m
         JOIN social_profiles p ON p.id = m.profile_id
         WHERE m.channel = ${channel} AND m.status = 'sent' AND m.sent_at > now() - interval '30 days'
-          AND p.replied_at IS NULL
+          AND p.replied_at IS NULL AND p.erased_at IS NULL
         ORDER BY m.sent_at DESC LIMIT 500`)
     })
 

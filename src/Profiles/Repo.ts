@@ -1,5 +1,5 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import { Platform } from "../Domain/Platform.js"
 import { Profile, ProfileId, type ProfileInput, ProfileStatus } from "../Domain/Profile.js"
 import { likePattern, mapSqlError } from "../Sql.js"
@@ -14,7 +14,7 @@ export const ProfileQuery = Schema.Struct({
 export type ProfileQuery = typeof ProfileQuery.Type
 
 const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
-  followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at`
+  followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
 
 
 export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo", {
@@ -154,6 +154,19 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       return rows.length > 0
     })
 
-    return { findById, list, upsertMany, optOut, markReplied, archive } as const
+    /**
+     * Empties the raw platform payload of up to `limit` profiles not seen for `olderThan`, oldest first; returns
+     * how many. Rows another instance is pruning are skipped, not waited for.
+     */
+    const pruneRaw = Effect.fn("Profiles/Repo.pruneRaw")(function*(olderThan: Duration.Duration, limit: number) {
+      const rows = yield* sql`UPDATE social_profiles SET raw = '{}'::jsonb WHERE id IN (
+          SELECT id FROM social_profiles
+          WHERE raw <> '{}'::jsonb AND last_seen_at < now() - ${Math.round(Duration.toMillis(olderThan))} * interval '1 millisecond'
+          ORDER BY last_seen_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id`.pipe(Effect.catchTag("SqlError", mapSqlError))
+      return rows.length
+    })
+
+    return { findById, list, upsertMany, optOut, markReplied, archive, pruneRaw } as const
   })
 }) {}
