@@ -123,6 +123,20 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Named people: 
       for (const token of Object.values(tokens)) expect(logged.filter((line) => line.includes(token))).toEqual([])
     }))
 
+  it.effect("the OpenAPI document has the audit, erasure and export routes, and the new errors", () =>
+    Effect.gen(function*() {
+      const spec = ok(yield* call("GET", "/openapi.json"))
+      expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining([
+        "/api/social/audit",
+        "/api/social/profiles/{id}/erase",
+        "/api/social/profiles/{id}/export"
+      ]))
+      expect(JSON.stringify(spec.paths["/api/social/discover"].post.responses["400"])).toContain("HostRefused")
+      expect(JSON.stringify(spec.paths["/api/social/profiles/{id}/erase"].post.responses["409"])).toContain("SuppressionKeyMissing")
+      const named = yield* call("POST", "/api/social/drafts/1/approve", { headers: as("maria"), body: { approvedBy: "someone" } })
+      expect(named.body.message).toContain("approvedBy: is not accepted: the approver is the name of the API token used (API_TOKENS)")
+    }))
+
   it.effect("a failed change writes no record", () =>
     Effect.gen(function*() {
       const before = (yield* allRecords("", 100)).length
