@@ -35,10 +35,13 @@ export class Erasure extends Effect.Service<Erasure>()("Erasure", {
       const key = yield* keys.orCreate
       yield* requireOneKey(Option.some(key))
       const report = yield* audit.audited(
-        Effect.gen(function*(): Effect.fn.Return<ErasureReport, ProfileNotFound | Effect.Effect.Error<ReturnType<typeof repo.lock>>> {
+        Effect.gen(function*() {
+          yield* repo.lockForErasure
           const person = yield* repo.lock(id)
           if (person === undefined) return yield* ProfileNotFound.of(id)
-          if (person.erasedAt !== null) return { profileIds: [], drafts: 0, messages: 0, suppressionEntries: 0, alreadyErased: true }
+          if (person.erasedAt !== null) {
+            return { profileIds: [], drafts: 0, messages: 0, suppressionEntries: 0, alreadyErased: true } satisfies ErasureReport
+          }
           // The same person may be held twice (imported by handle, found again by their DID): both go.
           const people = yield* repo.samePerson(person.platform, withRawForms(person))
           const identifiers = [...new Set(people.flatMap(withRawForms))]
@@ -46,7 +49,7 @@ export class Erasure extends Effect.Service<Erasure>()("Erasure", {
           yield* repo.suppressHashed(person.platform, hashes, identifiers)
           const ids = people.map((p) => p.id)
           const blanked = yield* repo.tombstone(ids)
-          return { profileIds: ids, ...blanked, suppressionEntries: hashes.length, alreadyErased: false }
+          return { profileIds: ids, ...blanked, suppressionEntries: hashes.length, alreadyErased: false } satisfies ErasureReport
         }),
         (report) =>
           report.profileIds.map((profileId) => ({
@@ -70,12 +73,12 @@ export class Erasure extends Effect.Service<Erasure>()("Erasure", {
     /** One person's data as held, raw payload included; the export itself is recorded in the audit. */
     const exportOf = Effect.fn("Erasure.export")(function*(id: ProfileId, actor: string) {
       return yield* audit.audited(
-        Effect.gen(function*(): Effect.fn.Return<ProfileExport, ProfileNotFound | Effect.Effect.Error<ReturnType<typeof repo.lock>>> {
+        Effect.gen(function*() {
           const profile = yield* repo.profileWithRaw(id)
           if (profile === undefined) return yield* ProfileNotFound.of(id)
           const identifiers = profile.erasedAt === null ? withRawForms(profile) : []
           const held = yield* repo.heldAbout({ ...profile, erasedAt: profile.erasedAt }, identifiers)
-          return { exportedAt: new Date().toISOString(), profile, ...held }
+          return { exportedAt: new Date().toISOString(), profile, ...held } satisfies ProfileExport
         }),
         () => [{ actor, action: "profile.export" as const, subjectType: "profile" as const, subjectId: id, profileId: id }]
       )
@@ -83,10 +86,12 @@ export class Erasure extends Effect.Service<Erasure>()("Erasure", {
 
     /**
      * The positions of the profiles in `profiles` that belong to erased people: they are never stored again
-     * (an import reports them, discovery skips them).
+     * (an import reports them, discovery skips them). Call it in the transaction that writes the others: until
+     * that ends, no erasure can commit in between.
      */
     const erasedAmong = Effect.fn("Erasure.erasedAmong")(function*(profiles: ReadonlyArray<Pick<ProfileInput, "platform" | "handle" | "externalId">>) {
       if (profiles.length === 0) return new Set<number>()
+      yield* repo.lockForIngestion
       const key = yield* keys.current
       yield* requireOneKey(key)
       if (Option.isNone(key)) return new Set<number>()

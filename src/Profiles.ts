@@ -55,13 +55,12 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
         return yield* new ImportRejected({ message: `At most ${MaxImportRows} rows per import` })
       }
       // People erased on request are never stored again: their rows are reported, not written.
-      const erased = yield* erasure.erasedAmong(parsed.profiles)
-      const suppressed = [...erased].map((i) => ({
-        row: parsed.rows[i]!,
-        reason: "suppressed: this person was erased at their request and is never stored or contacted again"
-      }))
-      const kept = parsed.profiles.filter((_, i) => !erased.has(i))
-      const written = yield* audit.audited(repo.upsertMany(kept, { source: "import", jobId: null }), ({ rows }) =>
+      const screenedWrite = Effect.gen(function*() {
+        const erased = yield* erasure.erasedAmong(parsed.profiles)
+        const written = yield* repo.upsertMany(parsed.profiles.filter((_, i) => !erased.has(i)), { source: "import", jobId: null })
+        return { ...written, erased }
+      })
+      const written = yield* audit.audited(screenedWrite, ({ rows }) =>
         rows.map((row) => ({
           actor,
           action: "profile.import" as const,
@@ -70,6 +69,10 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
           profileId: row.id,
           detail: { format: request.format, new: row.inserted }
         })))
+      const suppressed = [...written.erased].map((i) => ({
+        row: parsed.rows[i]!,
+        reason: "suppressed: this person was erased at their request and is never stored or contacted again"
+      }))
       yield* Effect.logInfo(
         `Import (${request.format}): ${written.inserted} new, ${written.updated} updated, ${parsed.rejected.length} rejected, ` +
           `${suppressed.length} erased on request`

@@ -20,6 +20,9 @@ export interface PersonRow {
 const profileColumns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
   followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
 
+// Apart from the migration lock and the channels' locks.
+const IngestionLockKey = 7_263_320_010
+
 const ProfileWithRaw = Schema.Struct({ ...Profile.fields, raw: Schema.Unknown })
 
 /** Reading and erasing one person's data across every table that holds it. */
@@ -27,6 +30,11 @@ export class ErasureRepo extends Effect.Service<ErasureRepo>()("Erasure/Repo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const db = <A, R>(effect: Effect.Effect<A, SqlError.SqlError, R>) => Effect.catchTag(effect, "SqlError", mapSqlError)
+
+    // Ingestion holds this lock shared and an erasure exclusively, each until its transaction ends: a page of
+    // profiles checked before an erasure commits cannot be written after it (and bring the person back).
+    const lockForIngestion = sql`SELECT pg_advisory_xact_lock_shared(${IngestionLockKey})`.pipe(db, Effect.asVoid)
+    const lockForErasure = sql`SELECT pg_advisory_xact_lock(${IngestionLockKey})`.pipe(db, Effect.asVoid)
 
     /** The profile, locked for the erasure. */
     const lock = Effect.fn("Erasure/Repo.lock")(function*(id: ProfileId) {
@@ -121,6 +129,6 @@ export class ErasureRepo extends Effect.Service<ErasureRepo>()("Erasure/Repo", {
       }).pipe(Effect.orDie)
     })
 
-    return { lock, samePerson, suppressHashed, tombstone, foreignHashes, hashedEntries, profileWithRaw, heldAbout } as const
+    return { lockForIngestion, lockForErasure, lock, samePerson, suppressHashed, tombstone, foreignHashes, hashedEntries, profileWithRaw, heldAbout } as const
   })
 }) {}
