@@ -1,34 +1,67 @@
-// Benchmark of the built service (dist/) against a minimal Fastify + pg baseline. Prints figures; not a test.
-import autocannon from "autocannon"
-import type { Instance, Result } from "autocannon"
-import { type ChildProcess, spawn } from "node:child_process"
+// The benchmark: the compiled service against a minimal Fastify + pg baseline answering the same bytes, wrk as
+// the load (so the load generator does not cost the server a core of Node), pgbench for PostgreSQL's own
+// ceiling on the same SQL. Prints one table and writes it to bench/RESULTS.md. Figures, not assertions.
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync } from "node:fs"
-import { writeFile } from "node:fs/promises"
-import { createServer } from "node:net"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { cpus, loadavg, tmpdir, totalmem } from "node:os"
+import { join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { fileURLToPath } from "node:url"
-import { isDeepStrictEqual } from "node:util"
 import pg from "pg"
 import { measureIngest } from "./ingest.js"
 import { measurePage } from "./page.js"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const adminUrl = process.env["BENCH_PG_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres"
-const overallTimeoutMs = 180_000
-const loadSeconds = 10
-const warmupSeconds = 2
-const connections = 50
-const seedRows = 10_000
-const startupRuns = 3
-const profilesPath = "/api/social/profiles?limit=50"
+const OverallLimitMs = 180_000
+const Rounds = 3
+const LoadSeconds = 4
+const WarmupSeconds = 1
+const Connections = 20
+const SeedRows = 10_000
+const StartupRuns = 5
+
+const cursor = Buffer.from("v1:5000").toString("base64url")
+
+/** What is measured: each endpoint call and the SQL it runs (for PostgreSQL's ceiling). */
+const Scenarios = [
+  {
+    name: "list",
+    path: "/api/social/profiles?limit=50",
+    sql: "WHERE status <> 'archived' ORDER BY id DESC LIMIT 51"
+  },
+  {
+    name: "filtered list (platform + q)",
+    path: "/api/social/profiles?limit=50&platform=github&q=ada",
+    sql: "WHERE platform = 'github' AND status <> 'archived' AND (handle ILIKE '%ada%' OR display_name ILIKE '%ada%') ORDER BY id DESC LIMIT 51"
+  },
+  {
+    name: "cursor page",
+    path: `/api/social/profiles?limit=50&cursor=${cursor}`,
+    sql: "WHERE status <> 'archived' AND id < 5000 ORDER BY id DESC LIMIT 51"
+  }
+] as const
 
 const databases: Array<string> = []
 const children = new Set<ChildProcess>()
-const loads = new Set<Instance>()
-const serviceLog: Array<string> = []
 
-// ---- databases -------------------------------------------------------------------------------------------
+// ---- tools -------------------------------------------------------------------------------------------------
+
+const pgBin = (name: string) => {
+  const versions = existsSync("/usr/lib/postgresql") ? execFileSync("ls", ["/usr/lib/postgresql"]).toString().trim().split("\n") : []
+  const found = versions.sort((a, b) => Number(b) - Number(a)).map((v) => `/usr/lib/postgresql/${v}/bin/${name}`).find(existsSync)
+  return found ?? name
+}
+
+/** wrk from Debian's packages: found, or installed when it is missing. */
+const ensureWrk = () => {
+  if (spawnSync("wrk", ["--version"]).error === undefined) return
+  console.log("bench: installing wrk (apt-get install wrk)")
+  execFileSync("apt-get", ["install", "-y", "-q", "wrk"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } })
+}
+
+// ---- databases ---------------------------------------------------------------------------------------------
 
 const urlFor = (database: string) => {
   const url = new URL(adminUrl)
@@ -53,14 +86,10 @@ const createDatabase = async () => {
   return name
 }
 
-const dropDatabases = async () => {
-  if (databases.length === 0) return
-  await withClient(adminUrl, async (c) => {
-    for (const name of databases.splice(0)) {
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-    }
+const dropDatabases = () =>
+  withClient(adminUrl, async (c) => {
+    for (const name of databases.splice(0)) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
   })
-}
 
 const seedSql = `
   INSERT INTO social_profiles (platform, external_id, handle, display_name, bio, location, url, avatar_url,
@@ -80,84 +109,63 @@ const seedSql = `
     (ARRAY['Ada', 'Linus', 'Grace', 'Ken', 'Barbara', 'Dennis', 'Margaret'])[1 + i % 7] || ' ' ||
       (ARRAY['Lovelace', 'Torvalds', 'Hopper', 'Thompson', 'Liskov', 'Ritchie', 'Hamilton'])[1 + (i / 7) % 7],
     CASE WHEN i % 10 = 0 THEN NULL
-      ELSE 'Building developer tools in TypeScript and Rust. Open source maintainer #' || i || '.' END,
+      ELSE 'Building developer tools in TypeScript and Rust. Open source maintainer #' || i || '. Écrit en français aussi ✓' END,
     (ARRAY['Berlin', 'Lisbon', 'Toronto', 'Nairobi', 'Osaka', NULL])[1 + i % 6],
     'https://dev' || i || '.example.com',
     'https://cdn.example.com/avatars/' || md5(i::text) || '.png',
     (i * 7919) % 50000,
-    i % 4 <> 0,
+    CASE WHEN i % 4 = 0 THEN NULL ELSE i % 4 <> 1 END,
     'new'
-  FROM generate_series(1, ${seedRows}) AS i`
+  FROM generate_series(1, ${SeedRows}) AS i`
 
-// ---- processes -------------------------------------------------------------------------------------------
+// ---- processes ---------------------------------------------------------------------------------------------
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
+const freePort = async () => {
+  const { createServer } = await import("node:net")
+  return new Promise<number>((resolve) => {
     const server = createServer()
-    server.once("error", reject)
     server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port")))
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
     })
   })
+}
 
-// Service settings from the caller's environment must not leak into the children (API_TOKEN would make every call 401).
-const serviceKeys = [
-  "API_TOKEN", "DATABASE_URL", "DATABASE_POOL_MAX", "DATABASE_CONNECT_TIMEOUT", "DATABASE_CONNECT_RETRIES",
-  "PGLITE_DATA_DIR", "MIGRATE_ON_START", "MIGRATION_LOCK_TIMEOUT", "MAX_BODY_BYTES", "RETRY_AFTER_SECONDS",
-  "LOG_LEVEL", "LOG_FORMAT", "PORT", "HOST"
-]
-
+// Settings from the caller's environment must not leak into the children (an API_TOKEN would make every call 401).
 const childEnv = (extra: Record<string, string>) => {
   const env: Record<string, string | undefined> = { ...process.env }
-  for (const key of serviceKeys) delete env[key]
+  for (const key of Object.keys(env)) if (/^(API_TOKENS?|DATABASE_|PGLITE_|HOST|PORT|LOG_|DISCOVERY_|SEND|MIGRATE_)/.test(key)) delete env[key]
   return { ...env, ...extra }
 }
 
-const launch = (label: string, args: Array<string>, env: Record<string, string>) => {
-  const child = spawn(process.execPath, args, { cwd: root, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] })
+const launch = (command: string, args: Array<string>, env: Record<string, string>) => {
+  const child = spawn(command, args, { cwd: root, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] })
   children.add(child)
   child.once("exit", () => children.delete(child))
-  const collect = (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n")) {
-      if (line.trim().length > 0) serviceLog.push(`[${label}] ${line}`)
-    }
-  }
-  child.stdout?.on("data", collect)
-  child.stderr?.on("data", collect)
-  return child
+  let output = ""
+  child.stdout?.on("data", (chunk) => (output += chunk))
+  child.stderr?.on("data", (chunk) => (output += chunk))
+  return { child, output: () => output }
 }
 
 const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode)
-    else child.once("exit", (code) => resolve(code))
-  })
+  new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())))
 
 const stop = async (child: ChildProcess) => {
   if (child.exitCode !== null || child.signalCode !== null) return
   child.kill("SIGTERM")
-  const done = await Promise.race([exited(child).then(() => true), sleep(5_000).then(() => false)])
+  const done = await Promise.race([exited(child).then(() => true), sleep(12_000).then(() => false)])
   if (!done) {
     child.kill("SIGKILL")
     await exited(child)
   }
 }
 
-const runNode = async (label: string, args: Array<string>, env: Record<string, string>) => {
-  const child = launch(label, args, env)
-  const code = await Promise.race([exited(child), sleep(60_000).then(() => "timeout" as const)])
-  if (code !== 0) {
-    await stop(child)
-    throw new Error(`${label} ${args.join(" ")} ended with ${code}`)
-  }
-}
-
-/** Polls `url` every 20 ms until it answers `status`; fails if the child exits or 30 s pass. */
-const waitFor = async (url: string, status: number, child: ChildProcess) => {
-  const deadline = Date.now() + 30_000
+/** Polls `url` every 10 ms until it answers `status`. */
+const waitFor = async (url: string, status: number, child: ChildProcess, limitMs = 60_000) => {
+  const deadline = Date.now() + limitMs
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited (${child.exitCode ?? child.signalCode}) before ${url} answered`)
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`process exited before ${url} answered`)
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(1_000) })
       await response.arrayBuffer()
@@ -165,79 +173,81 @@ const waitFor = async (url: string, status: number, child: ChildProcess) => {
     } catch {
       // not listening yet
     }
-    await sleep(20)
+    await sleep(10)
   }
-  throw new Error(`${url} did not answer ${status} within 30 s`)
+  throw new Error(`${url} did not answer ${status} within ${limitMs / 1000} s`)
 }
 
-const migrate = async (database: string) => {
-  if (!existsSync(`${root}dist/bin/migrate.js`)) throw new Error("dist/bin/migrate.js is missing: did npm run build run?")
-  await runNode("migrate", ["dist/bin/migrate.js"], { DATABASE_URL: urlFor(database), LOG_LEVEL: "Warning", LOG_FORMAT: "json" })
-}
-
-const startService = async (label: string, database: string, port: number) => {
+const startService = async (database: string, port: number, extra: Record<string, string> = {}) => {
   const started = performance.now()
-  const child = launch(label, ["dist/main.js"], {
+  const service = launch(process.execPath, ["dist/main.js"], {
     DATABASE_URL: urlFor(database),
     PORT: String(port),
     HOST: "127.0.0.1",
-    LOG_LEVEL: "Warning",
-    LOG_FORMAT: "json"
+    LOG_LEVEL: "warn",
+    LOG_FORMAT: "json",
+    ...extra
   })
-  await waitFor(`http://127.0.0.1:${port}/health/ready`, 200, child)
-  return { child, readyMs: performance.now() - started }
+  await waitFor(`http://127.0.0.1:${port}/health/ready`, 200, service.child)
+  return { ...service, readyMs: performance.now() - started }
 }
 
-// ---- load ------------------------------------------------------------------------------------------------
-
-const load = async (url: string, seconds: number) => {
-  const instance = autocannon({ url, connections, duration: seconds, timeout: 10, maxOverallRequests: 2_000_000 })
-  loads.add(instance)
-  try {
-    return await instance
-  } finally {
-    loads.delete(instance)
-  }
+const rssMb = (pid: number) => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return kb / 1024
 }
 
-interface Figures {
-  readonly url: string
-  readonly requestsPerSecond: number
-  readonly latencyP50Ms: number
-  readonly latencyP99Ms: number
-  readonly totalRequests: number
-  readonly status2xx: number
+// ---- measuring ---------------------------------------------------------------------------------------------
+
+interface Load {
+  readonly rps: number
+  readonly p50Ms: number
+  readonly p99Ms: number
   readonly non2xx: number
   readonly errors: number
-  readonly timeouts: number
-  readonly statusCodes: Record<string, number>
 }
 
-const figures = (result: Result): Figures => ({
-  url: result.url,
-  requestsPerSecond: result.requests.mean,
-  latencyP50Ms: result.latency.p50,
-  latencyP99Ms: result.latency.p99,
-  totalRequests: result["2xx"] + result.non2xx,
-  status2xx: result["2xx"],
-  non2xx: result.non2xx,
-  errors: result.errors,
-  timeouts: result.timeouts,
-  statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]))
-})
-
-const measure = async (label: string, url: string) => {
-  console.log(`load: ${label} (${warmupSeconds} s warm-up, then ${loadSeconds} s, ${connections} connections)`)
-  await load(url, warmupSeconds)
-  return figures(await load(url, loadSeconds))
+const ms = (text: string) => {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text.trim())
+  if (match === null) return NaN
+  const value = Number(match[1])
+  return match[2] === "us" ? value / 1000 : match[2] === "s" ? value * 1000 : value
 }
 
-const getJson = async (url: string) => {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) })
-  return { status: response.status, body: (await response.json()) as unknown }
+/** One wrk run: one thread, `Connections` keep-alive connections, `seconds` long. */
+const wrk = (url: string, seconds: number): Load => {
+  const out = execFileSync("wrk", ["-t1", `-c${Connections}`, `-d${seconds}s`, "--latency", url], { encoding: "utf8" })
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+  const p50 = ms(/\n\s+50%\s+(\S+)/.exec(out)?.[1] ?? "")
+  const p99 = ms(/\n\s+99%\s+(\S+)/.exec(out)?.[1] ?? "")
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out)
+  const errors = socket === null ? 0 : socket.slice(1).reduce((n, v) => n + Number(v), 0)
+  return { rps, p50Ms: p50, p99Ms: p99, non2xx, errors }
 }
 
-// ---- report ----------------------------------------------------------------------------------------------
+const measure = (url: string) => {
+  wrk(url, WarmupSeconds)
+  return wrk(url, LoadSeconds)
+}
+
+/** PostgreSQL's own throughput on the endpoint's SQL, with prepared statements: the ceiling of any server on top. */
+const pgbench = (database: string, sql: string) => {
+  const dir = mkdtempSync(join(tmpdir(), "so-pgbench-"))
+  try {
+    const file = join(dir, "query.sql")
+    writeFileSync(file, `${sql};\n`)
+    const url = new URL(urlFor(database))
+    const out = execFileSync(pgBin("pgbench"), [
+      "-n", "-M", "prepared", "-c", String(Connections), "-j", "1", "-T", "3", "-f", file,
+      "-h", url.hostname, "-p", url.port || "5432", "-U", url.username || "postgres", database
+    ], { encoding: "utf8" })
+    return Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 const median = (values: ReadonlyArray<number>) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -245,167 +255,171 @@ const median = (values: ReadonlyArray<number>) => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
 }
 
-const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits
+const round = (n: number, digits = 0) => (Number.isFinite(n) ? (Math.round(n * 10 ** digits) / 10 ** digits).toFixed(digits) : "n/a")
 
-const printTable = (rows: Record<string, Figures>) => {
-  const header = ["scenario", "req/s", "p50 ms", "p99 ms", "requests", "2xx", "non-2xx", "errors"]
-  const body = Object.entries(rows).map(([name, f]) => [
-    name,
-    round(f.requestsPerSecond).toFixed(1),
-    String(f.latencyP50Ms),
-    String(f.latencyP99Ms),
-    String(f.totalRequests),
-    String(f.status2xx),
-    String(f.non2xx),
-    String(f.errors + f.timeouts)
-  ])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")
-  console.log(line(header))
-  console.log(widths.map((w) => "-".repeat(w)).join("  "))
-  for (const row of body) console.log(line(row))
-}
+// ---- main --------------------------------------------------------------------------------------------------
 
-// ---- main ------------------------------------------------------------------------------------------------
-
-let cleaning: Promise<void> | undefined
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    for (const instance of loads) instance.stop()
-    await Promise.allSettled([...children].map(stop))
-    try {
-      await dropDatabases()
-    } catch (error) {
-      console.error(`could not drop ${databases.join(", ")}: ${String(error)}`)
-    }
-  })())
+const profilesColumns = readFileSync(join(root, "bench/fastify.ts"), "utf8").match(/const columns = `([^`]+)`/)?.[1]
+if (profilesColumns === undefined) throw new Error("bench/fastify.ts: no columns")
 
 const main = async () => {
-  const ours = await createDatabase()
-  console.log(`database ${ours}: migrating and seeding ${seedRows} profiles`)
-  await migrate(ours)
-  await withClient(urlFor(ours), async (c) => {
+  ensureWrk()
+  if (!existsSync(join(root, "dist/main.js"))) throw new Error("dist/main.js is missing: run npm run build (npm run bench does)")
+  const started = Date.now()
+  const database = await createDatabase()
+  console.log(`bench: database ${database}, migrating and seeding ${SeedRows} profiles`)
+  execFileSync(process.execPath, ["dist/bin/migrate.js"], { cwd: root, env: childEnv({ DATABASE_URL: urlFor(database), LOG_LEVEL: "warn" }) })
+  await withClient(urlFor(database), async (c) => {
     await c.query(seedSql)
     await c.query("ANALYZE social_profiles")
   })
 
-  const port = await freePort()
+  // Start to ready, on the migrated database, as Render starts it.
   const startupMs: Array<number> = []
-  let service: ChildProcess | undefined
-  for (let run = 1; run <= startupRuns; run++) {
-    const started = await startService("service", ours, port)
-    startupMs.push(started.readyMs)
-    console.log(`startup ${run}: ready after ${round(started.readyMs)} ms`)
-    if (run < startupRuns) await stop(started.child)
-    else service = started.child
+  for (let run = 1; run <= StartupRuns; run++) {
+    const service = await startService(database, await freePort(), { DISCOVERY_WORKERS: "0", SENDER_WORKERS: "0" })
+    startupMs.push(service.readyMs)
+    await stop(service.child)
   }
-  if (service === undefined) throw new Error("service not started")
-  const oursUrl = `http://127.0.0.1:${port}${profilesPath}`
-  const first = await getJson(oursUrl)
-  if (first.status !== 200) throw new Error(`GET ${profilesPath} answered ${first.status}: ${JSON.stringify(first.body)}`)
+  console.log(`bench: node dist/main.js to ready: ${startupMs.map((m) => round(m)).join(", ")} ms`)
 
-  const page = await measurePage(`http://127.0.0.1:${port}`)
-
-  const results: Record<string, Figures> = {}
-  results["ours: profiles list"] = await measure("ours, profiles list", oursUrl)
-
-  const empty = await createDatabase()
-  await migrate(empty)
-  const missingPort = await freePort()
-  const missing = await startService("service-503", empty, missingPort)
-  await withClient(urlFor(empty), (c) =>
-    c.query("DROP TABLE social_messages, social_drafts, social_profiles, social_discovery_jobs CASCADE"))
-  const missingUrl = `http://127.0.0.1:${missingPort}${profilesPath}`
-  const probe = await getJson(missingUrl)
-  const tag = (probe.body as { _tag?: unknown } | null)?._tag
-  console.log(`tables dropped: GET ${profilesPath} answers ${probe.status} ${String(tag)}`)
-  if (probe.status !== 503 || tag !== "TablesMissing") throw new Error(`expected 503 TablesMissing, got ${JSON.stringify(probe)}`)
-  results["ours: 503 TablesMissing"] = await measure("ours, 503 TablesMissing", missingUrl)
-  await stop(missing.child)
-
+  // The service as deployed (its workers running), and the baseline.
+  const oursPort = await freePort()
+  const ours = await startService(database, oursPort)
+  await sleep(3000)
+  const idleRss = rssMb(ours.child.pid!)
   const fastifyPort = await freePort()
-  const fastify = launch("fastify", ["--import", "tsx", "bench/fastify.ts"], {
-    DATABASE_URL: urlFor(ours),
+  const fastify = launch(process.execPath, ["--import", "tsx", "bench/fastify.ts"], {
+    DATABASE_URL: urlFor(database),
     PORT: String(fastifyPort),
     HOST: "127.0.0.1"
   })
-  const fastifyUrl = `http://127.0.0.1:${fastifyPort}${profilesPath}`
-  await waitFor(fastifyUrl, 200, fastify)
-  const [oursBody, fastifyBody] = await Promise.all([getJson(oursUrl), getJson(fastifyUrl)])
-  const bodiesEqual = isDeepStrictEqual(oursBody.body, fastifyBody.body)
-  console.log(`bodies equal (ours vs fastify, ${profilesPath}): ${bodiesEqual ? "yes" : "NO"}`)
-  await stop(service)
-  results["fastify + pg: profiles list"] = await measure("fastify + pg, profiles list", fastifyUrl)
-  await stop(fastify)
+  await waitFor(`http://127.0.0.1:${fastifyPort}${Scenarios[0].path}`, 200, fastify.child)
+  const page = await measurePage(`http://127.0.0.1:${oursPort}`)
+
+  for (const scenario of Scenarios) {
+    const [a, b] = await Promise.all([oursPort, fastifyPort].map(async (port) => (await fetch(`http://127.0.0.1:${port}${scenario.path}`)).text()))
+    if (a !== b) throw new Error(`${scenario.name}: the service and the baseline do not answer the same bytes`)
+  }
+  console.log("bench: the service and the baseline answer the same bytes for every scenario")
+
+  const results = Scenarios.map((scenario) => ({ scenario, ours: [] as Array<Load>, fastify: [] as Array<Load> }))
+  for (let r = 1; r <= Rounds; r++) {
+    for (const result of results) {
+      // Alternating who goes first, so a slow moment of the machine does not favour one side.
+      const order = r % 2 === 1 ? (["ours", "fastify"] as const) : (["fastify", "ours"] as const)
+      for (const side of order) {
+        const port = side === "ours" ? oursPort : fastifyPort
+        result[side].push(measure(`http://127.0.0.1:${port}${result.scenario.path}`))
+      }
+    }
+    console.log(`bench: round ${r} of ${Rounds} done`)
+  }
+  const loadRss = rssMb(ours.child.pid!)
+  await stop(fastify.child)
+  await stop(ours.child)
+
+  const ceilings = Scenarios.map((scenario) => pgbench(database, `SELECT ${profilesColumns.replace(/\s+/g, " ")} FROM social_profiles ${scenario.sql}`))
+
+  // The 503 path: our tables gone, every answer a remembered TablesMissing.
+  const empty = await createDatabase()
+  execFileSync(process.execPath, ["dist/bin/migrate.js"], { cwd: root, env: childEnv({ DATABASE_URL: urlFor(empty), LOG_LEVEL: "warn" }) })
+  const missingPort = await freePort()
+  const missing = await startService(empty, missingPort, { DISCOVERY_WORKERS: "0", SENDER_WORKERS: "0" })
+  await withClient(urlFor(empty), (c) => c.query("DROP TABLE social_messages, social_drafts, social_profiles CASCADE"))
+  await sleep(1200)
+  const missingLoad = measure(`http://127.0.0.1:${missingPort}${Scenarios[0].path}`)
+  await stop(missing.child)
+
+  // npm start (tsx) to ready, on the embedded database once migrated.
+  const dataDir = mkdtempSync(join(tmpdir(), "so-bench-pglite-"))
+  const tsxStartMs: Array<number> = []
+  try {
+    for (let run = 0; run < 3; run++) {
+      const port = await freePort()
+      const begun = performance.now()
+      const dev = launch(process.execPath, ["--import", "tsx", "src/main.ts"], { PGLITE_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn" })
+      await waitFor(`http://127.0.0.1:${port}/health/ready`, 200, dev.child, 120_000)
+      // The first start creates and migrates the embedded database; the figure is for the starts after.
+      if (run > 0) tsxStartMs.push(performance.now() - begun)
+      await stop(dev.child)
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+  }
 
   const ingestDatabase = await createDatabase()
-  await migrate(ingestDatabase)
-  console.log(`ingest: ${seedRows} profiles through ProfilesRepo.upsertMany, pages of 100, new then known`)
-  const ingest = await measureIngest(urlFor(ingestDatabase), seedRows, 100)
+  execFileSync(process.execPath, ["dist/bin/migrate.js"], { cwd: root, env: childEnv({ DATABASE_URL: urlFor(ingestDatabase), LOG_LEVEL: "warn" }) })
+  const ingest = await measureIngest(urlFor(ingestDatabase), SeedRows, 100)
 
-  const oursList = results["ours: profiles list"]!
-  const fastifyList = results["fastify + pg: profiles list"]!
-  const missingLoad = results["ours: 503 TablesMissing"]!
-  const ratio = oursList.requestsPerSecond / fastifyList.requestsPerSecond
-  const startupMedian = median(startupMs)
+  // ---- the table
+  const rows: Array<[string, string, string, string, string]> = []
+  results.forEach(({ fastify: theirs, ours: mine, scenario }, i) => {
+    const ratios = mine.map((m, r) => m.rps / theirs[r]!.rps)
+    rows.push([
+      `${scenario.name}: req/s (median of ${Rounds} rounds)`,
+      round(median(mine.map((m) => m.rps))),
+      round(median(theirs.map((m) => m.rps))),
+      `${round(median(ratios), 2)}× (${ratios.map((x) => round(x, 2)).join(", ")})`,
+      round(ceilings[i]!)
+    ])
+    const p99 = median(mine.map((m) => m.p99Ms))
+    const p99Theirs = median(theirs.map((m) => m.p99Ms))
+    rows.push([`${scenario.name}: p99 latency ms`, round(p99, 1), round(p99Theirs, 1), `${round(p99 / p99Theirs, 2)}×`, ""])
+  })
+  rows.push(["503 TablesMissing path: req/s", round(missingLoad.rps), "", `non-2xx ${missingLoad.non2xx}`, ""])
+  rows.push([`node dist/main.js to ready, migrated (median of ${StartupRuns})`, `${round(median(startupMs))} ms`, "", "", ""])
+  rows.push(["npm start (tsx) to ready, embedded, migrated (median)", `${round(median(tsxStartMs))} ms`, "", "", ""])
+  rows.push(["RSS idle, workers on", `${round(idleRss)} MB`, "", "", ""])
+  rows.push(["RSS at the end of the load", `${round(loadRss)} MB`, "", "", ""])
+  rows.push([`ingest of ${SeedRows} profiles, pages of 100: new / known`, `${round(ingest.insertPerSecond)}/s / ${round(ingest.updatePerSecond)}/s`, "", "", ""])
+  rows.push(["review desk JavaScript, gzipped", `${round(page.jsGzipBytes / 1024, 1)} KB`, "", "budget 250 KB", ""])
+  const header: [string, string, string, string, string] = ["figure", "ours", "Fastify + pg", "ratio", "PostgreSQL ceiling (pgbench tps)"]
+  const table = [header, header.map(() => "---") as typeof header, ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n")
 
-  console.log("")
-  printTable(results)
-  console.log("")
-  console.log(`startup to first 200 /health/ready (median of ${startupRuns}): ${round(startupMedian)} ms  [${startupMs.map((ms) => round(ms)).join(", ")}]`)
-  console.log(`ours / fastify requests/s (profiles list): ${round(ratio, 2)}`)
-  console.log(`503 path: non-2xx is the whole count: ${missingLoad.non2xx === missingLoad.totalRequests && missingLoad.totalRequests > 0 ? "yes" : "NO"} (${JSON.stringify(missingLoad.statusCodes)})`)
-  console.log(`bodies equal: ${bodiesEqual ? "yes" : "NO"}`)
-  const kb = (bytes: number) => `${round(bytes / 1024)} KB`
-  console.log(
-    `review desk page: JavaScript ${kb(page.jsBytes)} raw, ${kb(page.jsGzipBytes)} gzipped (budget 250 KB); ` +
-      `CSS ${kb(page.cssBytes)} raw, ${kb(page.cssGzipBytes)} gzipped`
-  )
-  console.log(
-    `ingest of ${ingest.profiles} profiles (pages of ${ingest.batchSize}): new ${round(ingest.insertMs)} ms ` +
-      `(${Math.round(ingest.insertPerSecond)}/s), known ${round(ingest.updateMs)} ms (${Math.round(ingest.updatePerSecond)}/s)`
-  )
+  const cpu = cpus()[0]?.model ?? "unknown CPU"
+  const pgVersion = await withClient(adminUrl, (c) => c.query<{ v: string }>("SHOW server_version").then((r) => r.rows[0]!.v))
+  const machine = `${cpus().length} × ${cpu}, ${round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${pgVersion}; ` +
+    `load average at the start ${loadavg().map((l) => round(l, 1)).join(" ")}`
+  const report = `# Benchmark results
 
-  await writeFile(`${root}bench/results.json`, JSON.stringify({
-    date: new Date().toISOString(),
-    node: process.version,
-    settings: { connections, loadSeconds, warmupSeconds, seedRows },
-    startupToReadyMs: { median: round(startupMedian), runs: startupMs.map((ms) => round(ms)) },
-    scenarios: results,
-    oursOverFastifyRequestsPerSecond: round(ratio, 3),
-    ingest,
-    page,
-    bodiesEqual
-  }, null, 2) + "\n")
-  console.log("figures written to bench/results.json")
+\`npm run bench\`, ${new Date().toISOString()}, ${round((Date.now() - started) / 1000)} s.
 
-  const warnings = serviceLog.filter((line) => !line.startsWith("[migrate]") && !line.includes("API_TOKEN is not set"))
-  if (warnings.length > 0) {
-    console.log(`\nchild process output (${warnings.length} lines, first 20):`)
-    for (const line of warnings.slice(0, 20)) console.log(`  ${line}`)
-  }
+Machine: ${machine}.
+Load: wrk \`-t1 -c${Connections}\`, ${WarmupSeconds} s warm-up then ${LoadSeconds} s per run, ${Rounds} rounds alternating
+which server goes first; ${SeedRows} profiles, \`limit=50\`; the service as deployed (workers on, \`LOG_LEVEL=warn\`); the
+baseline (\`bench/fastify.ts\`) answers the same bytes, checked before measuring. The PostgreSQL ceiling is
+\`pgbench -M prepared -c ${Connections} -T 3\` on the SQL the endpoint runs.
+
+${table}
+`
+  console.log(`\n${table}\n`)
+  writeFileSync(join(root, "bench/RESULTS.md"), report)
+  console.log("bench: written to bench/RESULTS.md")
 }
 
-const timer = setTimeout(() => {
-  console.error(`bench: gave up after ${overallTimeoutMs / 1000} s`)
+let cleaning: Promise<void> | undefined
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    await Promise.allSettled([...children].map(stop))
+    await dropDatabases().catch((error) => console.error(`bench: could not drop ${databases.join(", ")}: ${String(error)}`))
+  })())
+
+const limit = setTimeout(() => {
+  console.error(`bench: gave up after ${OverallLimitMs / 1000} s`)
   void cleanup().finally(() => process.exit(1))
-}, overallTimeoutMs)
+}, OverallLimitMs)
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    console.error(`bench: ${signal}, stopping`)
-    void cleanup().finally(() => process.exit(130))
-  })
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)))
 }
 
 try {
   await main()
 } catch (error) {
-  console.error(`bench failed: ${error instanceof Error ? error.message : String(error)}`)
-  for (const line of serviceLog.slice(-20)) console.error(`  ${line}`)
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`)
   process.exitCode = 1
 } finally {
-  clearTimeout(timer)
+  clearTimeout(limit)
   await cleanup()
 }

@@ -85,11 +85,12 @@ const routes = Screen.routesOf(Api)
  */
 const screen = (request: HttpServerRequest.HttpServerRequest, limits: { readonly body: number; readonly import: number }) =>
   Effect.gen(function*() {
-    const path = request.url.split("?")[0]!
-    const route = Screen.findRoute(routes, request.method, path)
     const length = request.headers["content-length"]
     const chunked = request.headers["transfer-encoding"] !== undefined
-    if (route === undefined || (!chunked && (length === undefined || Number(length) === 0))) return Option.none()
+    // Most requests carry no body: nothing to screen, and no route to look up.
+    if (!chunked && (length === undefined || Number(length) === 0)) return Option.none()
+    const route = Screen.findRoute(routes, request.method, request.url.split("?")[0]!)
+    if (route === undefined) return Option.none()
     if (chunked) {
       return Option.some(json(
         new BadRequest({ message: "Send the request body with a Content-Length header; chunked bodies are not accepted" }),

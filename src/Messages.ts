@@ -14,6 +14,7 @@ import {
   SendRefused
 } from "./Domain/Message.js"
 import { toPage } from "./Domain/Page.js"
+import type { ProfileId } from "./Domain/Profile.js"
 import { DraftsRepo } from "./Drafts/Repo.js"
 import {
   type ChannelSetup,
@@ -105,11 +106,12 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
 
     const list = Effect.fn("Messages.list")(function*(params: {
       readonly status?: MessageStatus | undefined
+      readonly profileId?: ProfileId | undefined
       readonly cursor?: number | undefined
       readonly limit?: number | undefined
     }) {
       const limit = params.limit ?? 50
-      const rows = yield* repo.list(params.status, params.cursor, limit + 1)
+      const rows = yield* repo.list({ status: params.status, profileId: params.profileId, after: params.cursor, limit: limit + 1 })
       return toPage(yield* annotate(rows), limit)
     })
 

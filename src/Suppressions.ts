@@ -1,4 +1,5 @@
 import { parse } from "csv-parse/sync"
+import { stringify } from "csv-stringify/sync"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { Audit } from "./Audit.js"
 import { ImportRejected } from "./Domain/Import.js"
@@ -13,8 +14,6 @@ const entryOf = (entry: NewSuppression): SuppressionEntry => ({
   reason: entry.reason ?? null,
   ...Either.getOrThrow(normaliseSuppression(entry.platform, entry.handle))
 })
-
-const csvCell = (value: string | null) => (value === null ? "" : /[",\n\r]/.test(value) ? `"${value.replace(/"/g, "\"\"")}"` : value)
 
 /** The do-not-contact list, checked when drafts are made and again right before sending. */
 export class Suppressions extends Effect.Service<Suppressions>()("Suppressions", {
@@ -77,15 +76,15 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
     })
 
     const exportCsv = Effect.fn("Suppressions.exportCsv")(function*() {
-      const lines = ["platform,handle,reason,created_at"]
+      const rows: Array<ReadonlyArray<string | null>> = []
       let after: number | undefined
       while (true) {
         const page = yield* repo.list(after, 1000)
-        for (const s of page) lines.push([s.platform, s.handle, s.reason, s.createdAt].map(csvCell).join(","))
+        for (const s of page) rows.push([s.platform, s.handle, s.reason, s.createdAt])
         if (page.length < 1000) break
         after = page[page.length - 1]!.id
       }
-      return lines.join("\n") + "\n"
+      return stringify(rows, { header: true, columns: ["platform", "handle", "reason", "created_at"] })
     })
 
     return { add, list, remove, importCsv, exportCsv } as const

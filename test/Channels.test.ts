@@ -78,6 +78,36 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("A channel with
       expect(retry.status).toBe(409)
       expect(retry.body._tag).toBe("ChannelNotConfigured")
     }))
+
+  it.effect("GET /messages?profileId= lists only the messages to that person, newest first, in pages", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle) VALUES ('bluesky', 'did:plc:cy', 'cy.bsky.social')`.pipe(Effect.orDie)
+      // Straight into the table, as an earlier version could have left them: three to Cy, one to Ada.
+      const queue = (handle: string) =>
+        Effect.flatMap(approved(handle, "webhook"), (draft) =>
+          sql<{ id: number; profileId: number }>`INSERT INTO social_messages (draft_id, profile_id, channel, body, recipient)
+            SELECT id, profile_id, channel, body, ${handle} FROM social_drafts WHERE id = ${draft} RETURNING id, profile_id`.pipe(
+            Effect.map((rows) => rows[0]!),
+            Effect.orDie
+          ))
+      const toCy = yield* Effect.all([queue("cy.bsky.social"), queue("ada.bsky.social"), queue("cy.bsky.social"), queue("cy.bsky.social")])
+        .pipe(Effect.map((messages) => messages.filter((_, i) => i !== 1)))
+      const cy = toCy[0]!.profileId
+      const first = yield* call("GET", `/api/social/messages?profileId=${cy}&limit=2`)
+      expect(first.status).toBe(200)
+      const second = yield* call("GET", `/api/social/messages?profileId=${cy}&limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`)
+      const listed = [...first.body.items, ...second.body.items]
+      expect(listed.map((m: { id: number }) => m.id)).toEqual(toCy.map((m) => m.id).reverse())
+      expect(listed.every((m: { profileId: number; waitingFor: string | null }) => m.profileId === cy && m.waitingFor === null)).toBe(true)
+      expect(second.body.nextCursor).toBeNull()
+      // Together with the status filter; nobody's messages are an empty page; an id that is not one is a 400 naming it.
+      expect((yield* call("GET", `/api/social/messages?profileId=${cy}&status=sent`)).body.items).toEqual([])
+      expect((yield* call("GET", "/api/social/messages?profileId=987654")).body).toEqual({ items: [], nextCursor: null })
+      const bad = yield* call("GET", "/api/social/messages?profileId=1e3")
+      expect(bad.status).toBe(400)
+      expect(bad.body.issues[0].path).toEqual(["profileId"])
+    }))
 })
 
 const config = Effect.runSync(Effect.provide(AppConfig, AppConfig.fromMap({ MASTODON_ACCESS_TOKEN: "t", WEBHOOK_URL: "https://hooks.example/x", WEBHOOK_SECRET: secret })))

@@ -2,20 +2,17 @@ import pg from "pg"
 import { describe, expect, it } from "vitest"
 import { SocialTables } from "../src/Domain/Database.js"
 import { createDatabase, dropDatabase, migrationNames, query, tableNames } from "./support/Database.js"
+import { eventuallyAsync } from "./support/Eventually.js"
 import { migrate } from "./support/Process.js"
 
-const waitForWaiters = async (url: string, count: number) => {
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
+const waitForWaiters = (url: string, count: number) =>
+  eventuallyAsync(async () => {
     const [row] = await query<{ n: number }>(
       url,
       "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     )
-    if (row!.n >= count) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`fewer than ${count} migrators waited on the lock`)
-}
+    if (row!.n < count) throw new Error(`${row!.n} of ${count} migrators wait on the lock`)
+  }, { within: 60_000, what: "every migrator to wait on the lock" })
 
 const Processes = 8
 const Rounds = 3

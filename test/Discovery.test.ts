@@ -3,6 +3,7 @@ import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { UserAgent } from "../src/PlatformClient.js"
 import { call, pgAppLayer, type Reply } from "./support/App.js"
+import { ensure, eventually, stays } from "./support/Eventually.js"
 import { fakeBluesky, fakeGithub, fakeMastodon } from "./support/FakePlatforms.js"
 
 type Fakes = {
@@ -47,16 +48,13 @@ const start = (body: unknown) =>
     return reply.body.id as number
   })
 
-/** Polls the job until it reaches one of `statuses`. */
+/** The job, once it has reached one of `statuses`. */
 const until = (id: number, statuses: ReadonlyArray<string>) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 400; i++) {
-      const reply: Reply = yield* call("GET", `/api/social/discover/${id}`)
-      if (statuses.includes(reply.body.status)) return reply.body
-      yield* Effect.sleep("25 millis")
-    }
-    return yield* Effect.die(`job ${id} never reached ${statuses.join("/")}`)
-  })
+  eventually(
+    Effect.flatMap(call("GET", `/api/social/discover/${id}`), (reply: Reply) =>
+      Effect.as(ensure(statuses.includes(reply.body.status), `job ${id} is ${reply.body.status}`), reply.body)),
+    { within: "20 seconds", what: `job ${id} to be ${statuses.join(" or ")}` }
+  ).pipe(Effect.orDie)
 
 const rows = <A extends object>(query: (sql: SqlClient.SqlClient) => Effect.Effect<ReadonlyArray<A>, unknown>) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) => Effect.orDie(query(sql)))
@@ -95,6 +93,9 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
             (SELECT count(*)::int FROM social_profiles WHERE handle LIKE 'zig%') AS count
           FROM social_profiles WHERE external_id = 'did:plc:zig000001'`)
       expect(profile).toEqual({ status: "contacted", displayName: "Person 1", discoveryJobId: first, lastDiscoveryJobId: second, count: 30 })
+      // The API says where they were found: the job that found them first.
+      const listed = yield* call("GET", "/api/social/profiles?platform=bluesky&q=zig1.bsky.social")
+      expect(listed.body.items).toEqual([expect.objectContaining({ handle: "zig1.bsky.social", source: "discovery", discoveryJobId: first })])
     }))
 
   it.effect("a 429 with Retry-After makes the job wait, not fail; 5xx and malformed JSON are retried", () =>
@@ -300,19 +301,25 @@ layer(App, { timeout: "90 seconds", excludeTestServices: true })("Discovery agai
       const { bluesky } = yield* Platforms
       bluesky.slow("/xrpc/app.bsky.actor.searchActors", 400)
       const id = yield* start({ platform: "bluesky", filters: { query: "cancelme", limit: 250 } })
-      for (let i = 0; i < 200; i++) {
-        const job: Reply = yield* call("GET", `/api/social/discover/${id}`)
-        if (job.body.pagesFetched >= 1) break
-        yield* Effect.sleep("20 millis")
-      }
+      yield* eventually(
+        Effect.flatMap(call("GET", `/api/social/discover/${id}`), (job: Reply) => ensure(job.body.pagesFetched >= 1, "no page yet")),
+        { what: "a first page" }
+      )
       const cancelled = yield* call("POST", `/api/social/discover/${id}/cancel`)
       expect(cancelled.status).toBe(200)
       expect(cancelled.body.status).toBe("cancelled")
-      yield* Effect.sleep("1200 millis")
+      // The worker's page in flight comes back, and its write is refused: nothing more is saved.
+      const asked = bluesky.requests.filter((r) => r.query.get("q") === "cancelme").length
+      yield* eventually(Effect.suspend(() => ensure(bluesky.inFlight() === 0, "a page is still in flight")), { what: "the page in flight to be answered" })
       bluesky.slow("/xrpc/app.bsky.actor.searchActors", 0)
-      const after: Reply = yield* call("GET", `/api/social/discover/${id}`)
-      expect(after.body.status).toBe("cancelled")
-      expect(after.body.pagesFetched).toBe(cancelled.body.pagesFetched)
+      const after: Reply = yield* stays(
+        Effect.flatMap(call("GET", `/api/social/discover/${id}`), (job: Reply) =>
+          job.body.status === "cancelled" && job.body.pagesFetched === cancelled.body.pagesFetched
+            ? Effect.succeed(job)
+            : Effect.die(`the cancelled job moved on: ${JSON.stringify(job.body)}`)),
+        { during: "500 millis" }
+      )
+      expect(bluesky.requests.filter((r) => r.query.get("q") === "cancelme").length).toBe(asked)
       const [stored] = yield* rows((sql) =>
         sql<{ n: number }>`SELECT count(*)::int AS n FROM social_profiles WHERE last_discovery_job_id = ${id}`)
       expect(stored!.n).toBe(after.body.profilesFound)

@@ -36,7 +36,9 @@ layer(pgAppLayer(), { timeout: "60 seconds", excludeTestServices: true })("Profi
         handle: "gracehopper",
         externalId: "https://www.linkedin.com/in/gracehopper",
         displayName: "Grace Hopper",
-        bio: "Rear Admiral, Computing at US Navy"
+        bio: "Rear Admiral, Computing at US Navy",
+        source: "import",
+        discoveryJobId: null
       })
       const again = yield* call("POST", "/api/social/profiles/import", { body: { format: "linkedin_csv", csv: connections } })
       expect(again.body).toMatchObject({ accepted: 0, updated: 3 })

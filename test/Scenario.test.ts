@@ -20,7 +20,7 @@ const withService = <A, E>(body: (direct: string, proxy: Awaited<ReturnType<type
   }).pipe(Effect.scoped)
 
 describe("The incident, replayed", () => {
-  it.live("tables dropped under a running server: both endpoints and readiness answer 503 TablesMissing, naming them", () =>
+  it.live("tables dropped under a running server: 503 TablesMissing naming them; migrate refuses; repair --recreate-empty recovers", () =>
     withService((url) =>
       Effect.gen(function*() {
         expect((yield* call("GET", "/api/social/profiles")).status).toBe(200)
@@ -37,22 +37,34 @@ describe("The incident, replayed", () => {
           expect(reply.headers["retry-after"]).toBe("5")
           expect(reply.body._tag).toBe("TablesMissing")
           expect(reply.body.tables).toEqual(all)
-          expect(reply.body.message).toContain("npm run migrate")
+          // Never migrated, or migrated and lost since: the message gives the remedy for each.
+          expect(reply.body.message).toContain("run: npm run migrate (or ./prestart.sh)")
+          expect(reply.body.message).toContain("npm run migrate -- repair --recreate-empty")
           expect(JSON.stringify(reply.body)).not.toMatch(/SELECT|INSERT|at .*\.ts/)
         }
 
         const status = yield* Effect.promise(() => migrate(["status"], { DATABASE_URL: url }))
         expect(status.code).toBe(3)
         expect(status.stdout).toContain(`Missing tables (4): ${all.join(", ")}`)
-        expect(status.stderr).toContain("npm run migrate")
+        expect(status.stderr).toContain("restore the database from a backup, or run npm run migrate -- repair --recreate-empty")
+
+        // Migrating again does not bring them back behind the operator's back: their rows are gone.
+        const migrated = yield* Effect.promise(() => migrate([], { DATABASE_URL: url }))
+        expect(migrated.code).toBe(1)
+        expect(migrated.stderr).toContain("table social_profiles: missing")
 
         // The remedy the message names works, and the running server recovers without a restart.
-        const repaired = yield* Effect.promise(() => migrate([], { DATABASE_URL: url }))
+        const repaired = yield* Effect.promise(() => migrate(["repair", "--recreate-empty"], { DATABASE_URL: url }))
         expect(repaired.code, repaired.stdout + repaired.stderr).toBe(0)
-        expect((yield* call("GET", "/api/social/profiles")).status).toBe(200)
-        expect((yield* call("GET", "/health/ready")).status).toBe(200)
+        expect(repaired.stdout).toContain("recreated table social_profiles, empty")
+        for (const path of ["/api/social/profiles", "/health/ready"]) {
+          yield* eventually(Effect.flatMap(call("GET", path), (reply) => ensure(reply.status === 200, `${path}: ${reply.status}`)), {
+            within: "5 seconds",
+            what: `${path} to recover`
+          })
+        }
       })
-    ))
+    ), 120_000)
 
   it.live("the database going away is a 503 DatabaseUnavailable, and the service recovers when it returns", () =>
     withService((_, proxy) =>

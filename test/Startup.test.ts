@@ -1,7 +1,7 @@
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { createDatabase, dropDatabase, migrationNames, tableNames } from "./support/Database.js"
-import { freePort, run, runScript, start, waitFor } from "./support/Process.js"
+import { createDatabase, dropDatabase, migrationNames, query, tableNames } from "./support/Database.js"
+import { freePort, migrate, run, runScript, start, waitFor } from "./support/Process.js"
 
 const get = (port: number, path: string) => fetch(`http://127.0.0.1:${port}${path}`)
 
@@ -32,9 +32,12 @@ describe("The service process", () => {
       await blocker.connect()
       await blocker.query("BEGIN; LOCK TABLE social_profiles IN ACCESS EXCLUSIVE MODE")
       const inFlight = get(port, "/api/social/profiles")
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await waitFor(async () => {
+        const [waiting] = await blocker.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted").then((r) => r.rows)
+        return waiting!.n > 0
+      }, 10_000, "the request to wait on the lock")
       server.child.kill("SIGTERM")
-      await new Promise((resolve) => setTimeout(resolve, 300))
+      await waitFor(async () => server.output().includes("HTTP server draining"), 10_000, "the drain to begin")
       await blocker.query("COMMIT")
       await blocker.end()
       const response = await inFlight
@@ -136,4 +139,26 @@ describe("The service process", () => {
     expect(failed.stderr).toContain("prestart: migrations FAILED")
     expect(failed.stdout + failed.stderr).toContain("does not exist")
   }, 60_000)
+
+  it("on a schema that lost a foreign key it exits 1 naming it and the command that restores it, and never binds", async () => {
+    const db = await createDatabase()
+    databases.push(db.name)
+    expect((await migrate([], { DATABASE_URL: db.url })).code).toBe(0)
+    await query(db.url, "ALTER TABLE social_messages DROP CONSTRAINT social_messages_profile_id_fkey")
+    const port = await freePort()
+    const server = start("src/main.ts", [], { DATABASE_URL: db.url, PORT: String(port), HOST: "127.0.0.1" })
+    const finished = await Promise.race([
+      server.finished,
+      waitFor(async () => server.output().includes("Listening on"), 50_000, "exit").then(() => {
+        server.child.kill("SIGKILL")
+        throw new Error("the server started on a drifted schema")
+      })
+    ])
+    const output = finished.stdout + finished.stderr
+    expect(finished.code).toBe(1)
+    expect(output).toContain("SchemaDrift")
+    expect(output).toContain("constraint social_messages.social_messages_profile_id_fkey: missing")
+    expect(output).toContain("npm run migrate -- repair")
+    expect(output).not.toContain("Listening on")
+  }, 120_000)
 })

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { adminUrl, createDatabase, dropDatabase, query } from "./support/Database.js"
 import { webhookReceiver } from "./support/FakeChannels.js"
 import { fakeBluesky } from "./support/FakePlatforms.js"
+import { staysAsync } from "./support/Eventually.js"
 import { freePort, migrate, start, waitFor } from "./support/Process.js"
 import { makeProxy } from "./support/Proxy.js"
 
@@ -129,7 +130,8 @@ describe("Discovery workers in several service processes on one database", () =>
     }
     await Promise.all([instance(db.url, fake.url, env), instance(db.url, fake.url, env)])
     await waitFor(async () => hook.deliveries.length >= 3, 60_000, "three deliveries")
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    // Both instances keep polling: for a while longer, neither may send past the cap.
+    await staysAsync(() => void expect(hook.deliveries.length).toBe(3), { during: 1500, every: 100 })
     const statuses = await query<{ status: string; n: number }>(
       db.url,
       "SELECT status, count(*)::int AS n FROM social_messages GROUP BY status ORDER BY status"

@@ -1,7 +1,9 @@
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Cause, Effect, Exit, Option } from "effect"
 import { Api } from "../src/Api.js"
+import { ChannelNotConfigured } from "../src/Domain/Message.js"
 import { createStore } from "./store.js"
+import { notConfiguredWords } from "./words.js"
 
 /**
  * The page's only way to the service: a client derived from the same `HttpApi` the server implements, so
@@ -46,6 +48,8 @@ export const problemOf = (error: unknown): Problem => {
   if (typeof error !== "object" || error === null || !("_tag" in error)) {
     return { tag: "Error", message: error instanceof Error ? error.message : String(error) }
   }
+  // The settings to set, in words, rather than the service's short line.
+  if (error instanceof ChannelNotConfigured) return { tag: error._tag, message: notConfiguredWords(error.channel, error.missing) }
   const tagged = error as Tagged
   switch (tagged._tag) {
     case "RequestError":

@@ -92,7 +92,7 @@ const Screen = ({ route }: { readonly route: ReadonlyArray<string> }) => {
     case "import":
       return <Importer />
     case "find":
-      return <Find />
+      return <Find jobId={id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined} />
     case "outbox":
       return <Outbox />
     case "suppressions":

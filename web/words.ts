@@ -1,6 +1,6 @@
 import type { DiscoveryJobStatus } from "../src/Domain/DiscoveryJob.js"
 import type { Channel, DraftStatus, SkipReason } from "../src/Domain/Draft.js"
-import type { MessageStatus } from "../src/Domain/Message.js"
+import type { MessageStatus, WaitingReason } from "../src/Domain/Message.js"
 import type { Platform } from "../src/Domain/Platform.js"
 import type { ProfileStatus } from "../src/Domain/Profile.js"
 
@@ -17,6 +17,13 @@ export const channelName: Record<Channel, string> = {
   bluesky_dm: "Bluesky direct message",
   mastodon_dm: "Mastodon direct mention",
   webhook: "Webhook (your own tool sends it)"
+}
+
+/** The channel's name inside a sentence. */
+export const channelShortName: Record<Channel, string> = {
+  bluesky_dm: "Bluesky direct message",
+  mastodon_dm: "Mastodon direct mention",
+  webhook: "webhook"
 }
 
 export const profileStatusName: Record<ProfileStatus, string> = {
@@ -63,13 +70,11 @@ export const skipReasonName: Record<SkipReason, string> = {
   archived: "archived"
 }
 
-/** Why a message waits or failed, by the `errorCode` the sender records. Unknown codes are shown as they are. */
+/** Why a message failed, by the `errorCode` the sender records. Unknown codes (the platform's own) are shown as they are. */
 const errorCodeWords: Record<string, string> = {
-  rate_limited: "the platform's rate limit: waiting until it resets",
-  unavailable: "the platform did not answer: trying again",
-  sender_auth: "the sending account's credentials were refused: fix the configuration; it retries every 15 minutes",
-  daily_cap: "today's cap for this channel is used up",
-  spacing: "spacing between two messages on this channel",
+  rate_limited: "the platform's rate limit",
+  unavailable: "the platform did not answer",
+  sender_auth: "the sending account's credentials were refused",
   lease_lost: "another sender took it over",
   opted_out: "the person opted out",
   replied: "the person replied: no follow-ups",
@@ -78,6 +83,25 @@ const errorCodeWords: Record<string, string> = {
 }
 
 export const errorCodeName = (code: string) => errorCodeWords[code] ?? code
+
+/** Why a queued message is not on its way yet (the API's `waitingFor`). */
+export const waitingReasonName: Record<WaitingReason, string> = {
+  daily_cap: "today's cap for this channel is used up",
+  spacing: "the gap the channel keeps between two messages",
+  rate_limited: "the platform's rate limit",
+  sender_auth: "the sending account's credentials were refused",
+  retry: "a retry after a failure",
+  not_configured: "the channel is not set up on this server"
+}
+
+/** "set BLUESKY_IDENTIFIER and BLUESKY_APP_PASSWORD": the settings a channel still needs. */
+export const settingsToSet = (missing: ReadonlyArray<string>) =>
+  missing.length <= 1 ? missing.join("") : `${missing.slice(0, -1).join(", ")} and ${missing[missing.length - 1]}`
+
+/** A channel that cannot send, said so a person knows what to do. */
+export const notConfiguredWords = (channel: Channel, missing: ReadonlyArray<string>) =>
+  `The ${channelShortName[channel]} channel is not set up on this server: set ${settingsToSet(missing)} in the service's ` +
+  "environment and restart it."
 
 const time = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" })
 

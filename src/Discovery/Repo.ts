@@ -1,7 +1,8 @@
 import { SqlClient, type SqlError, SqlSchema, type Statement } from "@effect/sql"
-import { Duration, Effect, Schema } from "effect"
+import { type Duration, Effect, Option, Schema } from "effect"
 import { DiscoveryJob, DiscoveryJobId, type DiscoveryJobStatus } from "../Domain/DiscoveryJob.js"
 import { Platform } from "../Domain/Platform.js"
+import { makeQueue } from "../Jobs/Queue.js"
 import { mapSqlError } from "../Sql.js"
 
 const columns = `id, platform, filters, status, attempts, max_attempts, pages_fetched, profiles_found, profiles_new, last_error,
@@ -13,12 +14,14 @@ const NewJob = Schema.Struct({
   maxAttempts: Schema.Int
 })
 
-/** A job a worker holds the lease on, with where its next page starts. */
-export const ClaimedJob = Schema.Struct({
+/** A job as claimed, with where its next page starts. */
+const ClaimedJob = Schema.Struct({
   ...DiscoveryJob.fields,
   state: Schema.Record({ key: Schema.String, value: Schema.Unknown })
 })
-export type ClaimedJob = typeof ClaimedJob.Type
+
+/** A job a worker holds the lease on: its claim's owner token names every write about it. */
+export type LeasedJob = typeof ClaimedJob.Type & { readonly owner: string }
 
 export interface PageProgress {
   readonly found: number
@@ -76,54 +79,38 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
       return yield* Schema.decodeUnknown(Schema.Array(DiscoveryJob))(rows).pipe(Effect.orDie)
     })
 
-    const millis = (duration: Duration.Duration) => Math.max(1, Math.round(Duration.toMillis(duration)))
-
-    // Every write below names the owner: a worker whose lease was taken over can no longer touch the job.
-    const fenced = (id: DiscoveryJobId, owner: string) =>
-      sql`id = ${id} AND lease_owner = ${owner} AND status = 'running' AND lease_expires_at > now()`
-
-    const claimOne = SqlSchema.findOne({
-      Request: Schema.Struct({ owner: Schema.String, leaseMs: Schema.Int }),
-      Result: ClaimedJob,
-      execute: ({ leaseMs, owner }) =>
-        sql`UPDATE social_discovery_jobs SET status = 'running', lease_owner = ${owner},
-            lease_expires_at = now() + ${leaseMs} * interval '1 millisecond', attempts = attempts + 1,
-            started_at = coalesce(started_at, now()), next_run_at = NULL, updated_at = now()
-          WHERE id = (
-            SELECT id FROM social_discovery_jobs
-            WHERE (status IN ('queued', 'rate_limited') AND (next_run_at IS NULL OR next_run_at <= now()))
-               OR (status = 'running' AND lease_expires_at < now())
-            ORDER BY next_run_at NULLS FIRST, id
-            FOR UPDATE SKIP LOCKED
-            LIMIT 1)
-          RETURNING ${sql.literal(columns)}, state`
+    const queue = makeQueue(sql, {
+      table: "social_discovery_jobs",
+      alias: "j",
+      waiting: ["queued", "rate_limited"],
+      claimed: "running",
+      dueAt: "next_run_at",
+      firstClaimedAt: "started_at"
     })
+
+    const mapped = <A>(effect: Effect.Effect<A, SqlError.SqlError>) => Effect.catchTag(effect, "SqlError", mapSqlError)
 
     /**
      * Takes the next runnable job (queued, due again, or abandoned by a dead instance), if any. An abandoned
      * job that has used up its attempts is failed instead: it may be the job that kills its instance.
      */
     const claim = Effect.fn("Discovery/Repo.claim")(function*(owner: string, lease: Duration.Duration) {
-      yield* sql`UPDATE social_discovery_jobs SET status = 'failed', finished_at = now(), lease_owner = NULL,
-          lease_expires_at = NULL, updated_at = now(),
-          last_error = 'Abandoned by its worker ' || attempts || CASE WHEN attempts = 1 THEN ' time' ELSE ' times' END
-            || ' (instance stopped or crashed mid-job)'
-        WHERE status = 'running' AND lease_expires_at < now() AND attempts >= max_attempts`.pipe(
-        Effect.catchTag("SqlError", mapSqlError)
-      )
-      return yield* claimOne({ owner, leaseMs: millis(lease) }).pipe(
-        Effect.catchTags({ SqlError: mapSqlError, ParseError: Effect.die })
-      )
+      yield* mapped(queue.abandon(
+        sql`max_attempts`,
+        sql`status = 'failed', finished_at = now(), last_error = 'Abandoned by its worker ' || attempts
+          || CASE WHEN attempts = 1 THEN ' time' ELSE ' times' END || ' (instance stopped or crashed mid-job)'`
+      ))
+      const rows = yield* mapped(queue.claim(owner, lease, { returning: sql`${sql.literal(columns)}, state` }))
+      const [job] = yield* Schema.decodeUnknown(Schema.Array(ClaimedJob))(rows).pipe(Effect.orDie)
+      return Option.map(Option.fromNullable(job), (claimed): LeasedJob => ({ ...claimed, owner }))
     })
 
     const changed = (statement: Effect.Effect<ReadonlyArray<unknown>, SqlError.SqlError>) =>
-      statement.pipe(Effect.map((rows) => rows.length > 0), Effect.catchTag("SqlError", mapSqlError))
+      mapped(Effect.map(statement, (rows) => rows.length > 0))
 
     /** Extends the lease; false when it is no longer ours. */
     const renew = Effect.fn("Discovery/Repo.renew")(function*(id: DiscoveryJobId, owner: string, lease: Duration.Duration) {
-      return yield* changed(sql`UPDATE social_discovery_jobs
-        SET lease_expires_at = now() + ${millis(lease)} * interval '1 millisecond'
-        WHERE ${fenced(id, owner)} RETURNING id`)
+      return yield* mapped(queue.renew(id, owner, lease))
     })
 
     /**
@@ -141,13 +128,11 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
       return yield* changed(sql`UPDATE social_discovery_jobs SET pages_fetched = pages_fetched + 1,
           profiles_found = profiles_found + ${progress.found}, profiles_new = profiles_new + ${progress.inserted},
           state = ${JSON.stringify(progress.state)}::jsonb, last_error = NULL, updated_at = now() ${finish}
-        WHERE ${fenced(id, owner)} RETURNING id`)
+        WHERE ${queue.fenced(id, owner)} RETURNING id`)
     })
 
     const settle = (id: DiscoveryJobId, owner: string, assignments: Statement.Fragment) =>
-      changed(sql`UPDATE social_discovery_jobs SET ${assignments}, lease_owner = NULL, lease_expires_at = NULL,
-          updated_at = now()
-        WHERE ${fenced(id, owner)} RETURNING id`)
+      mapped(queue.settle(id, owner, assignments))
 
     const succeed = Effect.fn("Discovery/Repo.succeed")(function*(id: DiscoveryJobId, owner: string) {
       return yield* settle(id, owner, sql`status = 'succeeded', finished_at = now(), next_run_at = NULL`)
@@ -178,7 +163,7 @@ export class DiscoveryRepo extends Effect.Service<DiscoveryRepo>()("Discovery/Re
 
     /** Handed back unfinished at shutdown: queued again at once, the attempt given back. */
     const release = Effect.fn("Discovery/Repo.release")(function*(id: DiscoveryJobId, owner: string) {
-      return yield* settle(id, owner, sql`status = 'queued', next_run_at = NULL, attempts = greatest(attempts - 1, 0)`)
+      return yield* mapped(queue.release(id, owner, { giveAttemptBack: true }))
     })
 
     /**

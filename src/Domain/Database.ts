@@ -15,6 +15,11 @@ export const SocialTables = [
 ] as const
 
 export const MigrateCommand = "npm run migrate (or ./prestart.sh)"
+export const StatusCommand = "npm run migrate status"
+/** Restores indexes and constraints; refuses when tables or columns are gone. */
+export const RepairCommand = "npm run migrate -- repair"
+/** Also recreates lost tables and columns, empty. */
+export const RecreateEmptyCommand = "npm run migrate -- repair --recreate-empty"
 
 export class TablesMissing extends Schema.TaggedError<TablesMissing>()(
   "TablesMissing",
@@ -28,7 +33,9 @@ export class TablesMissing extends Schema.TaggedError<TablesMissing>()(
     new TablesMissing({
       tables,
       message: `Social outreach tables do not exist: ${tables.join(", ")}. ` +
-        `Database migrations have not been applied. Run: ${MigrateCommand}`
+        `If migrations were never applied to this database, run: ${MigrateCommand}. ` +
+        `If they were and the tables were lost since, restore the database from a backup, or recreate them empty ` +
+        `with: ${RecreateEmptyCommand} (${StatusCommand} lists what is missing).`
     })
 }
 

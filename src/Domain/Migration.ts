@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { MigrateCommand } from "./Database.js"
+import { MigrateCommand, RecreateEmptyCommand, RepairCommand } from "./Database.js"
 
 /** A migration known by its file: `0003_create_social_drafts`. */
 export const MigrationName = Schema.String
@@ -42,4 +42,39 @@ export class MigrationsPending extends Schema.TaggedError<MigrationsPending>()("
       migrations,
       message: `Migrations are pending: ${migrations.join(", ")}. Run: ${MigrateCommand}`
     })
+}
+
+/**
+ * The live schema lacks something the migrations produce (a table, a column, a constraint, an index), or
+ * has it changed. Nothing repairs it implicitly: the message names each difference and the remedies.
+ */
+export class SchemaDrift extends Schema.TaggedError<SchemaDrift>()("SchemaDrift", {
+  differences: Schema.Array(Schema.String),
+  remedy: Schema.String,
+  message: Schema.String
+}) {
+  static readonly of = (differences: ReadonlyArray<string>, options: { readonly rowsLost: boolean }) => {
+    const remedy = (options.rowsLost
+      ? "Tables or columns are gone, and their rows with them: restore the database from a backup, or run " +
+        `${RecreateEmptyCommand} to recreate them empty (rows that pointed at lost rows are removed or nulled, ` +
+        "and listed)."
+      : `Run ${RepairCommand} to restore what is missing (it refuses, changing nothing, if rows violate a ` +
+        "restored constraint).") + ' See "After drift" in the README.'
+    return new SchemaDrift({
+      differences,
+      remedy,
+      message: `The database schema differs from what the migrations produce (${differences.length}): ` +
+        `${differences.join("; ")}. ${remedy}`
+    })
+  }
+}
+
+/** `migrate repair` would have to lose or re-aim data to go on; it changed nothing. */
+export class RepairRefused extends Schema.TaggedError<RepairRefused>()("RepairRefused", {
+  reasons: Schema.Array(Schema.String),
+  remedy: Schema.String,
+  message: Schema.String
+}) {
+  static readonly of = (reasons: ReadonlyArray<string>, remedy: string) =>
+    new RepairRefused({ reasons, remedy, message: `Repair refused, nothing was changed: ${reasons.join("; ")}. ${remedy}` })
 }

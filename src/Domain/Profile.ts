@@ -1,6 +1,7 @@
 import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
 import { Count32, MaxInt32, storable, storableJson, Text } from "./Text.js"
+import { DiscoveryJobId } from "./DiscoveryJob.js"
 import { IdFromString } from "./Id.js"
 import { Platform } from "./Platform.js"
 import { Timestamp } from "./Timestamp.js"
@@ -11,6 +12,10 @@ export const ProfileIdFromString = IdFromString.pipe(Schema.compose(ProfileId))
 
 export const ProfileStatus = Schema.Literal("new", "contacted", "replied", "opted_out", "archived")
 export type ProfileStatus = typeof ProfileStatus.Type
+
+/** How a person came in: found by a discovery job, or imported from a file. */
+export const ProfileSource = Schema.Literal("discovery", "import")
+export type ProfileSource = typeof ProfileSource.Type
 
 const NullableString = Schema.NullOr(Schema.String)
 
@@ -28,6 +33,10 @@ export const Profile = Schema.Struct({
   followersCount: Schema.NullOr(Schema.Int),
   acceptsDms: Schema.NullOr(Schema.Boolean),
   status: ProfileStatus,
+  source: ProfileSource,
+  discoveryJobId: Schema.NullOr(DiscoveryJobId).annotations({
+    description: "The discovery job that first found them; null for an import, or once that job is deleted"
+  }),
   firstSeenAt: Timestamp,
   lastSeenAt: Timestamp,
   createdAt: Timestamp,

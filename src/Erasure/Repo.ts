@@ -18,7 +18,7 @@ export interface PersonRow {
 }
 
 const profileColumns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
-  followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
+  followers_count, accepts_dms, status, source, discovery_job_id, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
 
 // Apart from the migration lock and the channels' locks.
 const IngestionLockKey = 7_263_320_010

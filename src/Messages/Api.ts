@@ -13,6 +13,7 @@ import {
   SendRefused
 } from "../Domain/Message.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
+import { ProfileIdFromString } from "../Domain/Profile.js"
 
 export class MessagesApi extends HttpApiGroup.make("messages")
   .add(
@@ -44,10 +45,12 @@ export class MessagesApi extends HttpApiGroup.make("messages")
     HttpApiEndpoint.get("list", "/messages")
       .setUrlParams(Schema.Struct({
         status: Schema.optional(MessageStatus),
+        profileId: Schema.optional(ProfileIdFromString).annotations({ description: "Only the messages to this person" }),
         limit: Schema.optional(PageLimit),
         cursor: Schema.optional(Cursor)
       }))
       .addSuccess(Page(Message).annotations({ identifier: "MessagesPage" }))
+      .annotate(OpenApi.Description, "Messages newest first, by status and person, in pages linked by an opaque cursor.")
   )
   .add(
     HttpApiEndpoint.get("get", "/messages/:id")

@@ -1,7 +1,8 @@
-import { Option } from "effect"
+import { Duration, Option } from "effect"
 import type { AppConfig } from "../Config.js"
 import type { Channel } from "../Domain/Draft.js"
 import type { WaitingReason } from "../Domain/Message.js"
+import { attempts, retryDelay } from "../Jobs/Policy.js"
 
 /** The rules of sending, without a database: which channels can send, why a message waits, what may be retried. */
 
@@ -168,4 +169,61 @@ export const retryRefusalOf = (
   if (permanent !== undefined) return { reason: "permanent_failure", message: permanent }
   if (!setup.configured) return { reason: "channel_not_configured", message: notConfiguredMessage(setup), setup }
   return undefined
+}
+
+/** A channel's limits admit a send now: under its daily cap, and past the spacing after its last send. */
+export const mayClaim = (usage: { readonly sentLast24h: number; readonly spacingDue: boolean }, dailyCap: number) =>
+  usage.sentLast24h < dailyCap && usage.spacingDue
+
+/** The gap to keep after a send: the minimum plus a jitter drawn once per send, so sends do not tick like a bot. */
+export const spacingAfterSend = (
+  minSpacing: Duration.DurationInput,
+  jitter: Duration.DurationInput,
+  random: () => number = Math.random
+): Duration.Duration => Duration.millis(Duration.toMillis(minSpacing) + random() * Duration.toMillis(jitter))
+
+/** Retries stay inside the hour Mastodon keeps an `Idempotency-Key`, so a retried status is never posted twice. */
+export const MaxRetryDelay = Duration.minutes(45)
+
+/** How long a channel whose own credentials were refused waits before it tries again. */
+export const SenderAuthWait = Duration.minutes(15)
+
+/** What becomes of a message whose delivery failed. */
+export type AfterSendFailure =
+  | { readonly _tag: "Fail"; readonly code: string; readonly detail: string }
+  | {
+    readonly _tag: "Retry"
+    readonly at: Date
+    readonly code: string
+    readonly detail: string
+    /** Waiting for a platform's limit or for our own configuration does not use up an attempt. */
+    readonly countsAsAttempt: boolean
+  }
+
+/**
+ * Our own credentials refused: every message of the channel would fail alike, so it waits (no attempt used).
+ * A permanent refusal (the recipient's, or the message's) fails at once with the provider's code. A passing
+ * failure is retried with backoff, or at the time a rate limit names (no attempt used), until the attempts are
+ * spent.
+ */
+export const afterSendFailure = (
+  error: { readonly code: string; readonly detail: string; readonly retryable: boolean; readonly retryAt?: Date | undefined },
+  attemptsMade: number,
+  config: { readonly maxAttempts: number; readonly retryBase: Duration.DurationInput },
+  now: Date,
+  random: () => number = Math.random
+): AfterSendFailure => {
+  if (error.code === "sender_auth") {
+    return { _tag: "Retry", at: new Date(now.getTime() + Duration.toMillis(SenderAuthWait)), code: error.code, detail: error.detail, countsAsAttempt: false }
+  }
+  if (!error.retryable) return { _tag: "Fail", code: error.code, detail: error.detail }
+  // The platform asked us to wait: that uses no attempt, so it never spends the last one.
+  const backoff = () => new Date(now.getTime() + Duration.toMillis(retryDelay(config.retryBase, attemptsMade, MaxRetryDelay, random)))
+  if (error.code === "rate_limited") {
+    return { _tag: "Retry", at: error.retryAt ?? backoff(), code: error.code, detail: error.detail, countsAsAttempt: false }
+  }
+  if (attemptsMade >= config.maxAttempts) {
+    return { _tag: "Fail", code: error.code, detail: `Gave up after ${attempts(attemptsMade)}: ${error.detail}` }
+  }
+  return { _tag: "Retry", at: error.retryAt ?? backoff(), code: error.code, detail: error.detail, countsAsAttempt: true }
 }

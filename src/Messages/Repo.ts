@@ -1,17 +1,19 @@
-import { SqlClient, type SqlError, SqlSchema, type Statement } from "@effect/sql"
+import { SqlClient, type SqlError, type Statement } from "@effect/sql"
 import { Duration, Effect, Option, Schema } from "effect"
 import type { DatabaseUnavailable, TablesMissing } from "../Domain/Database.js"
 import { Channel, type DraftId } from "../Domain/Draft.js"
 import { type MessageId, MessageRow, type MessageStatus } from "../Domain/Message.js"
 import { Platform } from "../Domain/Platform.js"
+import type { ProfileId } from "../Domain/Profile.js"
+import { makeQueue } from "../Jobs/Queue.js"
 import { mapSqlError, suppressedSql } from "../Sql.js"
 import type { ChannelUsage, Refusal } from "./Policy.js"
 
 const columns = `m.id, m.draft_id, m.profile_id, m.channel, m.recipient, m.body, m.status, m.attempts,
   m.provider_message_id, m.error_code, m.error_detail, m.next_attempt_at, m.queued_at, m.sent_at`
 
-/** A message a sender holds the lease on, with what it needs to deliver it. */
-export const ClaimedMessage = Schema.Struct({
+/** A message as claimed, with what it needs to deliver it. */
+const ClaimedMessage = Schema.Struct({
   ...MessageRow.fields,
   deliveryKey: Schema.String,
   sendingStartedAt: Schema.NullOr(Schema.String),
@@ -24,6 +26,9 @@ export const ClaimedMessage = Schema.Struct({
   blocked: Schema.NullOr(Schema.String)
 })
 export type ClaimedMessage = typeof ClaimedMessage.Type
+
+/** A message a sender holds the lease on: its claim's owner token names every write about it. */
+export type LeasedMessage = ClaimedMessage & { readonly owner: string }
 
 /** What decides whether a draft may be queued, read under the draft's and the profile's row locks. */
 export interface DraftToSend {
@@ -206,72 +211,71 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
       return Option.fromNullable((yield* decodeMessages(rows).pipe(Effect.catchTag("ParseError", Effect.die)))[0])
     })
 
-    const list = Effect.fn("Messages/Repo.list")(function*(status: string | undefined, after: number | undefined, limit: number) {
+    const list = Effect.fn("Messages/Repo.list")(function*(query: {
+      readonly status?: MessageStatus | undefined
+      readonly profileId?: ProfileId | undefined
+      readonly after?: number | undefined
+      readonly limit: number
+    }) {
       const where = [
-        status !== undefined ? sql`m.status = ${status}` : undefined,
-        after !== undefined ? sql`m.id < ${after}` : undefined
+        query.status !== undefined ? sql`m.status = ${query.status}` : undefined,
+        query.profileId !== undefined ? sql`m.profile_id = ${query.profileId}` : undefined,
+        query.after !== undefined ? sql`m.id < ${query.after}` : undefined
       ].filter((c) => c !== undefined)
       const rows = yield* db(sql`SELECT ${sql.literal(columns)} FROM social_messages m
-        ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``} ORDER BY m.id DESC LIMIT ${limit}`)
+        ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``} ORDER BY m.id DESC LIMIT ${query.limit}`)
       return yield* decodeMessages(rows).pipe(Effect.catchTag("ParseError", Effect.die))
     })
 
-    const claimOne = SqlSchema.findOne({
-      Request: Schema.Struct({ owner: Schema.String, leaseMs: Schema.Int, channel: Channel }),
-      Result: ClaimedMessage,
-      execute: ({ channel, leaseMs, owner }) =>
-        sql`UPDATE social_messages AS m SET status = 'sending', lease_owner = ${owner},
-            lease_expires_at = now() + ${leaseMs} * interval '1 millisecond', attempts = m.attempts + 1,
-            sending_started_at = coalesce(m.sending_started_at, now()), next_attempt_at = NULL, updated_at = now()
-          FROM social_profiles p
-          WHERE p.id = m.profile_id AND m.id = (
-            SELECT id FROM social_messages
-            WHERE channel = ${channel} AND ((status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= now()))
-              OR (status = 'sending' AND lease_expires_at < now()))
-            ORDER BY next_attempt_at NULLS FIRST, id
-            FOR UPDATE SKIP LOCKED LIMIT 1)
-          RETURNING ${sql.literal(columns)}, m.delivery_key, m.sending_started_at, m.conversation_id, p.platform, p.handle,
-            p.external_id, p.display_name, p.url AS profile_url,
-            ${blockedReason} AS blocked`
+    const leases = makeQueue(sql, {
+      table: "social_messages",
+      alias: "m",
+      waiting: ["queued"],
+      claimed: "sending",
+      dueAt: "next_attempt_at",
+      firstClaimedAt: "sending_started_at"
     })
 
     /**
-     * Takes the next message of a channel if its caps allow one now. The check and the claim run under a
-     * lock per channel, counted from the database, so caps hold across instances and restarts; a message
-     * over the cap just stays queued.
+     * Takes the next message of a channel if `admit` says its limits allow one now. The count and the claim
+     * run under a lock per channel, counted from the database, so caps hold across instances and restarts; a
+     * message the limits hold back just stays queued. The channel's next send time moves on with each claim.
      */
-    const claim = Effect.fn("Messages/Repo.claim")(function*(limits: ChannelLimits, owner: string, lease: Duration.Duration) {
+    const claim = Effect.fn("Messages/Repo.claim")(function*(
+      limits: ChannelLimits,
+      owner: string,
+      lease: Duration.Duration,
+      admit: (usage: { readonly sentLast24h: number; readonly spacingDue: boolean }) => boolean
+    ) {
       return yield* db(sql.withTransaction(Effect.gen(function*() {
         yield* sql`SELECT pg_advisory_xact_lock(${channelLockKey[limits.channel]})`
-        // A message that keeps killing its sender (or outlasting its lease) is not retried forever.
-        yield* sql`UPDATE social_messages SET status = 'failed', error_code = 'abandoned', lease_owner = NULL,
-            lease_expires_at = NULL, updated_at = now(),
-            error_detail = 'Abandoned by its sender ' || attempts || CASE WHEN attempts = 1 THEN ' time' ELSE ' times' END
-              || '; delivery unknown, check before resending'
-          WHERE channel = ${limits.channel} AND status = 'sending' AND lease_expires_at < now() AND attempts >= ${limits.maxAttempts}`
-        const [usage] = yield* sql<{ lastDay: number; due: boolean }>`
-          SELECT (SELECT count(*)::int FROM social_messages WHERE channel = ${limits.channel} AND status IN ('sending', 'sent')
-              AND coalesce(sent_at, sending_started_at) > now() - interval '24 hours') AS last_day,
-            coalesce((SELECT next_send_at <= now() FROM social_channel_pacing WHERE channel = ${limits.channel}), true) AS due`
-        if (usage !== undefined && (usage.lastDay >= limits.dailyCap || !usage.due)) return Option.none()
-        const claimed = yield* claimOne({ owner, leaseMs: Math.round(Duration.toMillis(lease)), channel: limits.channel }).pipe(
-          Effect.catchTag("ParseError", Effect.die)
+        yield* leases.abandon(
+          limits.maxAttempts,
+          sql`status = 'failed', error_code = 'abandoned', error_detail = 'Abandoned by its sender ' || attempts
+            || CASE WHEN attempts = 1 THEN ' time' ELSE ' times' END || '; delivery unknown, check before resending'`,
+          sql`channel = ${limits.channel}`
         )
-        if (Option.isSome(claimed)) {
-          yield* sql`INSERT INTO social_channel_pacing (channel, next_send_at)
-            VALUES (${limits.channel}, now() + ${Math.round(Duration.toMillis(limits.spacing))} * interval '1 millisecond')
-            ON CONFLICT (channel) DO UPDATE SET next_send_at = EXCLUDED.next_send_at`
-        }
-        return claimed
+        const [usage] = yield* sql<{ sentLast24h: number; spacingDue: boolean }>`
+          SELECT (SELECT count(*)::int FROM social_messages WHERE channel = ${limits.channel} AND status IN ('sending', 'sent')
+              AND coalesce(sent_at, sending_started_at) > now() - interval '24 hours') AS sent_last24h,
+            coalesce((SELECT next_send_at <= now() FROM social_channel_pacing WHERE channel = ${limits.channel}), true) AS spacing_due`
+        if (usage !== undefined && !admit(usage)) return Option.none()
+        const rows = yield* leases.claim(owner, lease, {
+          where: sql`channel = ${limits.channel}`,
+          join: { from: sql`social_profiles p`, on: sql`p.id = m.profile_id` },
+          returning: sql`${sql.literal(columns)}, m.delivery_key, m.sending_started_at, m.conversation_id, p.platform, p.handle,
+            p.external_id, p.display_name, p.url AS profile_url, ${blockedReason} AS blocked`
+        })
+        const [claimed] = yield* Schema.decodeUnknown(Schema.Array(ClaimedMessage))(rows).pipe(Effect.orDie)
+        if (claimed === undefined) return Option.none()
+        yield* sql`INSERT INTO social_channel_pacing (channel, next_send_at)
+          VALUES (${limits.channel}, now() + ${Math.round(Duration.toMillis(limits.spacing))} * interval '1 millisecond')
+          ON CONFLICT (channel) DO UPDATE SET next_send_at = EXCLUDED.next_send_at`
+        return Option.some<LeasedMessage>({ ...claimed, owner })
       })))
     })
 
-    // Owner tokens are unique per claim: while nobody else has claimed the message, a late outcome still counts.
-    const fenced = (id: MessageId, owner: string) => sql`id = ${id} AND lease_owner = ${owner} AND status = 'sending'`
-
-    const settle = (id: MessageId, owner: string, assignments: Statement.Fragment) =>
-      db(sql`UPDATE social_messages SET ${assignments}, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-        WHERE ${fenced(id, owner)} RETURNING profile_id`)
+    const settle = (id: MessageId, owner: string, assignments: Statement.Fragment) => db(leases.settle(id, owner, assignments))
 
     /** Delivered: the message is sent and the person contacted, in one transaction. */
     const markSent = Effect.fn("Messages/Repo.markSent")(function*(
@@ -284,7 +288,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
         const rows = yield* sql`UPDATE social_messages SET status = 'sent', sent_at = now(), provider_message_id = ${providerMessageId},
             conversation_id = coalesce(${conversationId}, conversation_id), error_code = NULL, error_detail = NULL,
             lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
-          WHERE ${fenced(id, owner)} RETURNING profile_id`
+          WHERE ${leases.fenced(id, owner)} RETURNING profile_id`
         const profileId = (rows[0] as { profileId: number } | undefined)?.profileId
         if (profileId !== undefined) {
           yield* sql`UPDATE social_profiles SET status = 'contacted', updated_at = now() WHERE id = ${profileId} AND status = 'new'`
@@ -316,9 +320,15 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
 
     /** Extends the lease while a delivery runs; false when the message is no longer ours. */
     const renew = Effect.fn("Messages/Repo.renew")(function*(id: MessageId, owner: string, lease: Duration.Duration) {
-      const rows = yield* db(sql`UPDATE social_messages SET lease_expires_at = now() + ${Math.round(Duration.toMillis(lease))} * interval '1 millisecond'
-        WHERE ${fenced(id, owner)} RETURNING id`)
-      return rows.length > 0
+      return yield* db(leases.renew(id, owner, lease))
+    })
+
+    /**
+     * Handed back at shutdown, due at once. The attempt is kept: the delivery may have begun, and a retry
+     * checks for that first (Bluesky reads the conversation; the others repeat their idempotency keys).
+     */
+    const release = Effect.fn("Messages/Repo.release")(function*(id: MessageId, owner: string) {
+      return yield* db(leases.release(id, owner, { giveAttemptBack: false }))
     })
 
     /**
@@ -334,7 +344,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
 
     /** Recorded before a call whose outcome we must be able to find again after a crash. */
     const rememberConversation = Effect.fn("Messages/Repo.rememberConversation")(function*(id: MessageId, owner: string, conversationId: string) {
-      return yield* db(sql`UPDATE social_messages SET conversation_id = ${conversationId} WHERE ${fenced(id, owner)}`)
+      return yield* db(sql`UPDATE social_messages SET conversation_id = ${conversationId} WHERE ${leases.fenced(id, owner)}`)
     })
 
     const session = Effect.fn("Messages/Repo.session")(function*(account: string) {
@@ -376,6 +386,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
       retryAt,
       rememberConversation,
       renew,
+      release,
       stillClear,
       session,
       saveSession,

@@ -1,7 +1,7 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Duration, Effect, Schema } from "effect"
 import { Platform } from "../Domain/Platform.js"
-import { Profile, ProfileId, type ProfileInput, ProfileStatus } from "../Domain/Profile.js"
+import { Profile, ProfileId, type ProfileInput, type ProfileSource, ProfileStatus } from "../Domain/Profile.js"
 import { likePattern, mapSqlError } from "../Sql.js"
 
 export const ProfileQuery = Schema.Struct({
@@ -14,8 +14,7 @@ export const ProfileQuery = Schema.Struct({
 export type ProfileQuery = typeof ProfileQuery.Type
 
 const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
-  followers_count, accepts_dms, status, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
-
+  followers_count, accepts_dms, status, source, discovery_job_id, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
 
 export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo", {
   effect: Effect.gen(function*() {
@@ -60,7 +59,7 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
      */
     const upsertMany = Effect.fn("Profiles/Repo.upsertMany")(function*(
       profiles: ReadonlyArray<ProfileInput>,
-      provenance: { readonly source: "discovery" | "import"; readonly jobId: number | null }
+      provenance: { readonly source: ProfileSource; readonly jobId: number | null }
     ) {
       // Sorted by key, so two batches that overlap lock their rows in the same order and cannot deadlock.
       const unique = [...new Map(profiles.map((p) => [`${p.platform}\u0000${p.externalId}`, p])).entries()]

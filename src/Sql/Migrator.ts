@@ -5,17 +5,20 @@ import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import pg from "pg"
 import { AppConfig } from "../Config.js"
-import { TablesMissing } from "../Domain/Database.js"
 import {
   MigrationConflict,
   MigrationFailed,
   MigrationLockTimeout,
   MigrationSkipped,
-  MigrationsPending
+  MigrationsPending,
+  RepairRefused,
+  SchemaDrift
 } from "../Domain/Migration.js"
-import { missingTables, SqlLive } from "../Sql.js"
-
-const MigrationsTable = "effect_sql_migrations"
+import { SqlLive } from "../Sql.js"
+import { describeCurrentSchema, describeProducedBy, empty as emptySchema, MigrationsTable, type SchemaDescription } from "./Schema.js"
+import { expectedSchema } from "./Schema/Expected.js"
+import { compare as compareSchemas, type Difference, describeDifference, drift, rowsLost } from "./Schema/Policy.js"
+import { repairSchema } from "./Schema/Repair.js"
 // One key for "this database is being migrated", shared by every instance and by `npm run migrate`.
 const AdvisoryLockKey = 7_263_310_411
 
@@ -62,6 +65,15 @@ export interface MigrationStatus {
   readonly skipped: ReadonlyArray<string>
   readonly conflicts: ReadonlyArray<string>
   readonly missingTables: ReadonlyArray<string>
+  /** What the applied migrations produce that the live schema lacks, or has changed. */
+  readonly drift: ReadonlyArray<Difference>
+  /** What only the live schema has (a newer version's migrations, or made by hand): reported, never drift. */
+  readonly extra: ReadonlyArray<Difference>
+}
+
+export interface RepairResult {
+  readonly actions: ReadonlyArray<string>
+  readonly pending: ReadonlyArray<string>
 }
 
 const databaseMessage = (error: unknown): string => {
@@ -74,7 +86,8 @@ const databaseMessage = (error: unknown): string => {
 /**
  * The `@effect/sql` Migrator, made safe to run from many instances at once: the whole run is one
  * transaction holding an advisory lock, out-of-order and renamed migrations are refused by name instead
- * of skipped, a failing migration is a typed error naming it, and the result is verified table by table.
+ * of skipped, a failing migration is a typed error naming it, and the result is compared with the schema
+ * the migrations produce: drift is refused, never repaired behind the operator's back (`repair` does that).
  */
 export class Migrations extends Effect.Service<Migrations>()("Migrations", {
   effect: Effect.gen(function*() {
@@ -84,15 +97,11 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
     const appliedMigrations = sql<AppliedMigration>`
       SELECT migration_id AS id, name, created_at AS applied_at FROM ${sql(MigrationsTable)} ORDER BY migration_id`
 
-    const tableExists = sql<{ exists: boolean }>`SELECT to_regclass(${MigrationsTable}) IS NOT NULL AS exists`.pipe(
-      Effect.map((rows) => rows[0]?.exists === true)
-    )
-
     const loaded = loader.pipe(
       Effect.mapError((error) => new MigrationFailed({ migration: "(loader)", message: error.message }))
     )
 
-    const compare = (
+    const compareApplied = (
       applied: ReadonlyArray<AppliedMigration>,
       available: ReadonlyArray<Migrator.ResolvedMigration>
     ) => {
@@ -108,14 +117,76 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
       }
     }
 
+    const migrationEffects = (available: ReadonlyArray<Migrator.ResolvedMigration>) =>
+      Effect.forEach(available, ([id, name, load]) =>
+        Effect.flatMap(load, (module) => {
+          const migration = (module as { default?: unknown }).default ?? module
+          return Effect.isEffect(migration)
+            ? Effect.succeed(migration as Effect.Effect<unknown, unknown, SqlClient.SqlClient>)
+            : Effect.dieMessage(`${label(id, name)} exports no Effect`)
+        }))
+
+    /** The schema these migrations produce, made in a rolled-back scratch copy. */
+    const produce = (available: ReadonlyArray<Migrator.ResolvedMigration>) =>
+      available.length === 0
+        ? Effect.succeed<SchemaDescription>(emptySchema)
+        : Effect.flatMap(migrationEffects(available), describeProducedBy).pipe(
+          Effect.mapError((error) =>
+            new MigrationFailed({
+              migration: "(expected schema)",
+              message: `Could not compute the schema the migrations produce: ${databaseMessage(error)}`
+            })
+          ),
+          Effect.provideService(SqlClient.SqlClient, sql)
+        )
+
+    /**
+     * The live schema against what the applied migrations produce. When all are applied, that is the snapshot
+     * committed beside this file, and the check costs the one catalog query that described `live`. Should
+     * the snapshot disagree (another PostgreSQL version's wording, or a test's own migrations), the migrations
+     * themselves are asked before anything is called drift.
+     */
+    const checkSchema = (
+      live: SchemaDescription,
+      applied: ReadonlyArray<AppliedMigration>,
+      available: ReadonlyArray<Migrator.ResolvedMigration>
+    ) =>
+      Effect.gen(function*() {
+        const appliedIds = new Set(applied.map((m) => m.id))
+        const availableIds = new Set(available.map(([id]) => id))
+        const newer = applied.some((m) => !availableIds.has(m.id))
+        const all = available.every(([id]) => appliedIds.has(id))
+        let differences = all
+          ? compareSchemas(expectedSchema, live)
+          : compareSchemas(yield* produce(available.filter(([id]) => appliedIds.has(id))), live)
+        if (all && drift(differences, newer).length > 0) {
+          const snapshot = differences
+          differences = yield* produce(available).pipe(
+            Effect.map((produced) => compareSchemas(produced, live)),
+            Effect.tapError((error) => Effect.logWarning(`${error.message}; judging by the committed snapshot alone`)),
+            Effect.orElseSucceed(() => snapshot)
+          )
+        }
+        return {
+          drift: drift(differences, newer),
+          extra: differences.filter((d) => d.change === "extra"),
+          missingTables: differences.filter((d) => d.kind === "table" && d.change === "missing").map((d) => d.name)
+        }
+      })
+
     const status = Effect.gen(function*() {
-      const applied = (yield* tableExists) ? yield* appliedMigrations : []
+      const live = yield* describeCurrentSchema
+      const applied = live.migrationsTable ? yield* appliedMigrations : []
       const available = yield* loaded
-      return { applied, ...compare(applied, available), missingTables: yield* missingTables } satisfies MigrationStatus
+      return {
+        applied,
+        ...compareApplied(applied, available),
+        ...(yield* checkSchema(live, applied, available))
+      } satisfies MigrationStatus
     }).pipe(Effect.withSpan("Migrations.status"))
 
     const checkOrder = Effect.gen(function*() {
-      const { conflicts, skipped } = compare(yield* appliedMigrations, yield* loaded)
+      const { conflicts, skipped } = compareApplied(yield* appliedMigrations, yield* loaded)
       if (conflicts.length > 0) return yield* MigrationConflict.of(conflicts)
       if (skipped.length > 0) {
         return yield* new MigrationSkipped({
@@ -160,29 +231,6 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
       )
     }
 
-    /**
-     * Tables gone although their migrations are recorded (drift): every migration is idempotent, so running
-     * them all again, in order, brings back what is missing and leaves what exists alone.
-     */
-    const repairDrift = Effect.gen(function*() {
-      const missing = yield* missingTables
-      if (missing.length === 0) return
-      yield* Effect.logWarning(
-        `Tables missing although their migrations are recorded: ${missing.join(", ")}. Re-applying all migrations.`
-      )
-      for (const [id, name, load] of yield* loggedLoader) {
-        const migration = (yield* load) as Effect.Effect<unknown, unknown>
-        yield* migration.pipe(
-          Effect.mapError((error) =>
-            new MigrationFailed({
-              migration: label(id, name),
-              message: `Migration ${label(id, name)} failed while repairing: ${databaseMessage(error)}`
-            })
-          )
-        )
-      }
-    })
-
     const lock = (timeout: Duration.Duration) =>
       Effect.gen(function*() {
         yield* sql.unsafe(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(Duration.toMillis(timeout)))}`)
@@ -219,7 +267,11 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
             Effect.catchTag("MigrationError", (error) =>
               new MigrationFailed({ migration: "(migrator)", message: error.message }))
           )
-          yield* repairDrift
+          // Drift is never repaired here: the run is refused (and rolled back) naming what differs.
+          const check = yield* checkSchema(yield* describeCurrentSchema, yield* appliedMigrations, yield* loaded)
+          if (check.drift.length > 0) {
+            return yield* SchemaDrift.of(check.drift.map(describeDifference), { rowsLost: rowsLost(check.drift) })
+          }
           return applied.map(([id, name]) => label(id, name))
         })
       )
@@ -235,16 +287,60 @@ export class Migrations extends Effect.Service<Migrations>()("Migrations", {
       Effect.withSpan("Migrations.migrate")
     )
 
-    /** Fails unless every migration is applied and every table the service needs exists. */
+    /** Fails unless every migration is applied and the live schema has everything they produce. */
     const verify = Effect.gen(function*() {
       const current = yield* status
       if (current.conflicts.length > 0) return yield* MigrationConflict.of(current.conflicts)
       if (current.pending.length > 0) return yield* MigrationsPending.of(current.pending)
-      if (current.missingTables.length > 0) return yield* TablesMissing.of(current.missingTables)
+      if (current.drift.length > 0) {
+        return yield* SchemaDrift.of(current.drift.map(describeDifference), { rowsLost: rowsLost(current.drift) })
+      }
       return current
     }).pipe(Effect.withSpan("Migrations.verify"))
 
-    return { status, migrate, verify } as const
+    /**
+     * Restores what the applied migrations produce and the live schema lacks, in one transaction under the
+     * migration lock; see `repairSchema` for what it refuses and what `recreateEmpty` does.
+     */
+    const repair = (options: { readonly recreateEmpty: boolean }) =>
+      Effect.gen(function*() {
+        const { migrationLockTimeout } = yield* AppConfig
+        return yield* sql.withTransaction(
+          Effect.gen(function*() {
+            // Validating a restored constraint reads the whole table: lift the statement bound, as migrating does.
+            yield* sql`SET LOCAL statement_timeout = 0`
+            yield* lock(migrationLockTimeout)
+            const live = yield* describeCurrentSchema
+            const applied = live.migrationsTable ? yield* appliedMigrations : []
+            const available = yield* loaded
+            const { conflicts, pending } = compareApplied(applied, available)
+            if (conflicts.length > 0) return yield* MigrationConflict.of(conflicts)
+            // An older version would "restore" what a newer migration changed on purpose.
+            const availableIds = new Set(available.map(([id]) => id))
+            const newer = applied.filter((m) => !availableIds.has(m.id)).map((m) => label(m.id, m.name))
+            if (newer.length > 0) {
+              return yield* RepairRefused.of(
+                [`the database has migrations this version does not know: ${newer.join(", ")}`],
+                "Run the repair with the newest version's code."
+              )
+            }
+            const appliedIds = new Set(applied.map((m) => m.id))
+            const expected = yield* produce(available.filter(([id]) => appliedIds.has(id)))
+            const { actions } = yield* repairSchema(expected, options)
+            return { actions, pending } satisfies RepairResult
+          })
+        )
+      }).pipe(
+        Effect.tap(({ actions }) =>
+          actions.length > 0 ? Effect.logWarning(`Schema repaired in one transaction: ${actions.length} change(s)`) : Effect.void
+        ),
+        Effect.withSpan("Migrations.repair")
+      )
+
+    /** The schema the migrations produce, for the committed snapshot. */
+    const expected = Effect.flatMap(loaded, produce)
+
+    return { status, migrate, verify, repair, expected } as const
   })
 }) {}
 
@@ -261,7 +357,16 @@ export class MigratedDatabase extends Context.Tag("MigratedDatabase")<MigratedDa
       if (migrateOnStart) yield* migrations.migrate
       else yield* Effect.logInfo("MIGRATE_ON_START=false: verifying the schema without migrating")
       const verified = yield* migrations.verify
-      yield* Effect.logInfo(`Schema verified: ${verified.applied.length} migration(s) applied, all tables present`)
+      yield* Effect.logInfo(
+        `Schema verified: ${verified.applied.length} migration(s) applied, the schema has everything they produce`
+      )
+      if (verified.extra.length > 0) {
+        yield* Effect.logInfo(
+          `Not made by these migrations (a newer version's, or by hand; left alone): ${
+            verified.extra.map(describeDifference).join("; ")
+          }`
+        )
+      }
       return verified
     })
   ).pipe(Layer.provide(Migrations.Default))

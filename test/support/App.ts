@@ -1,11 +1,12 @@
-import { HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
+import { HttpApiClient, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { Agent, request } from "node:http"
 import { Effect, Layer } from "effect"
+import { Api } from "../../src/Api.js"
 import { AppConfig } from "../../src/Config.js"
 import { DiscoveryWorker } from "../../src/Discovery/Worker.js"
 import { HttpLive, ServerTest } from "../../src/Http.js"
 import { Lifecycle } from "../../src/Lifecycle.js"
-import { MessageSender } from "../../src/Messages/Sender.js"
+import { MessageWorker } from "../../src/Messages/Worker.js"
 import { LoggingLive } from "../../src/Logging.js"
 import { DatabaseLive } from "../../src/Sql/Migrator.js"
 import { type HostResolver, Resolver } from "../../src/Outbound.js"
@@ -27,7 +28,7 @@ export const appLayer = (config: Record<string, string>, options: AppOptions = {
   Layer.mergeAll(
     HttpLive.pipe(Layer.provideMerge(ServerTest)),
     options.workers ? DiscoveryWorker.Default : Layer.empty,
-    options.senders ? MessageSender.Default : Layer.empty
+    options.senders ? MessageWorker.Default : Layer.empty
   ).pipe(
     Layer.provideMerge(DatabaseLive),
     Layer.provideMerge(Lifecycle.Default),
@@ -39,6 +40,13 @@ export const appLayer = (config: Record<string, string>, options: AppOptions = {
 /** The service on a fresh PostgreSQL database of its own, dropped when the layer is released. */
 export const pgAppLayer = (config: Record<string, string> = {}, options: AppOptions = {}) =>
   Layer.unwrapScoped(Effect.map(freshDatabase, ({ url }) => appLayer({ DATABASE_URL: url, ...config }, options)))
+
+/**
+ * The API's own typed client, derived from the same `HttpApi` the server implements, calling the test's
+ * server: requests are encoded and answers decoded by the declared schemas, declared errors arrive as their
+ * classes. Raw `call` stays for what a typed client cannot send (bad input, foreign media types).
+ */
+export const apiClient = HttpApiClient.make(Api)
 
 export interface Reply {
   readonly status: number

@@ -43,3 +43,31 @@ export const eventuallyAsync = async <A>(
     await new Promise((resolve) => setTimeout(resolve, options.every ?? 50))
   }
 }
+
+/**
+ * For what must not happen: `check` keeps succeeding for the whole of `during`, checked every `every`; fails
+ * with the first failure. Used only after the event that could break it has been waited for.
+ */
+export const stays = <A, E, R>(
+  check: Effect.Effect<A, E, R>,
+  options: { readonly during: Duration.DurationInput; readonly every?: Duration.DurationInput }
+): Effect.Effect<A, E, R> =>
+  Effect.gen(function*() {
+    const until = Date.now() + Duration.toMillis(options.during)
+    let last = yield* check
+    while (Date.now() < until) {
+      yield* Effect.sleep(options.every ?? "50 millis")
+      last = yield* check
+    }
+    return last
+  })
+
+/** The promise form of `stays`. */
+export const staysAsync = async (check: () => Promise<void> | void, options: { readonly during: number; readonly every?: number }) => {
+  const until = Date.now() + options.during
+  await check()
+  while (Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, options.every ?? 50))
+    await check()
+  }
+}

@@ -28,6 +28,8 @@ interface Fake {
   readonly inject: (route: string, ...faults: Array<Fault>) => void
   /** Every request to `route` waits this long (0 to stop). */
   readonly slow: (route: string, ms: number) => void
+  /** Requests received and not yet answered. */
+  readonly inFlight: () => number
   readonly close: () => Promise<void>
 }
 
@@ -37,7 +39,10 @@ const serve = async (handler: Handler): Promise<Fake> => {
   const requests: Array<Recorded> = []
   const faults = new Map<string, Array<Fault>>()
   const slow = new Map<string, number>()
+  let inFlight = 0
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight++
+    res.once("close", () => inFlight--)
     const url = new URL(req.url ?? "/", "http://fake")
     requests.push({ path: url.pathname, query: url.searchParams, headers: req.headers })
     const fault = faults.get(url.pathname)?.shift()
@@ -67,6 +72,7 @@ const serve = async (handler: Handler): Promise<Fake> => {
     faults,
     inject: (route, ...more) => faults.set(route, [...(faults.get(route) ?? []), ...more]),
     slow: (route, ms) => void slow.set(route, ms),
+    inFlight: () => inFlight,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections()

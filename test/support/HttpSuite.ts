@@ -2,7 +2,8 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { assert, expect, layer } from "@effect/vitest"
 import { Effect, Layer, Stream } from "effect"
-import { call } from "./App.js"
+import { ProfileId, ProfileNotFound } from "../../src/Domain/Profile.js"
+import { apiClient, call } from "./App.js"
 
 const SeededProfiles = 130
 
@@ -25,10 +26,9 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
   layer(app.pipe(Layer.tap((context) => Effect.orDie(Effect.provide(seed, context)))), { timeout: "90 seconds", excludeTestServices: true })(name, (it) => {
     it.effect("health: live, ready, and the docs are served", () =>
       Effect.gen(function*() {
-        expect((yield* call("GET", "/health/live")).body).toEqual({ status: "live" })
-        const ready = yield* call("GET", "/health/ready")
-        expect(ready.status).toBe(200)
-        expect(ready.body).toEqual({ status: "ready", workers: [] })
+        const api = yield* apiClient
+        expect(yield* api.health.live()).toEqual({ status: "live" })
+        expect(yield* api.health.ready()).toEqual({ status: "ready", workers: [] })
         const spec = yield* call("GET", "/openapi.json")
         expect(spec.status).toBe(200)
         expect(Object.keys(spec.body.paths)).toEqual(
@@ -42,23 +42,23 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
     it.effect("discover: a valid request per platform is recorded as a queued job and can be read back", () =>
       Effect.gen(function*() {
         const before = yield* count("social_discovery_jobs")
-        const requests = [
-          { platform: "bluesky", filters: { query: "  effect ts  ", limit: 200 } },
-          { platform: "mastodon", filters: { instance: "fosstodon.org", query: "rust" } },
-          { platform: "mastodon", filters: { mode: "directory" } },
-          { platform: "github", filters: { location: "Berlin", language: "TypeScript", minFollowers: 50 } }
+        const api = yield* apiClient
+        const starts = [
+          api.discovery.start({ payload: { platform: "bluesky", filters: { query: "effect ts", limit: 200 } } }),
+          api.discovery.start({ payload: { platform: "mastodon", filters: { instance: "fosstodon.org", query: "rust" } } }),
+          api.discovery.start({ payload: { platform: "mastodon", filters: { mode: "directory" } } }),
+          api.discovery.start({ payload: { platform: "github", filters: { location: "Berlin", language: "TypeScript", minFollowers: 50 } } })
         ]
-        for (const request of requests) {
-          const created = yield* call("POST", "/api/social/discover", { body: request })
-          expect(created.status).toBe(202)
-          expect(created.body).toMatchObject({ platform: request.platform, status: "queued", attempts: 0 })
-          const read = yield* call("GET", `/api/social/discover/${created.body.id}`)
-          expect(read.status).toBe(200)
-          expect(read.body).toEqual(created.body)
+        for (const start of starts) {
+          const created = yield* start
+          expect(created).toMatchObject({ status: "queued", attempts: 0 })
+          expect(yield* api.discovery.get({ path: { id: created.id } })).toEqual(created)
         }
-        const trimmed = yield* call("POST", "/api/social/discover", { body: requests[0] })
+        // A raw body: the typed client would refuse to send untrimmed text.
+        const trimmed = yield* call("POST", "/api/social/discover", { body: { platform: "bluesky", filters: { query: "  effect ts  ", limit: 200 } } })
+        expect(trimmed.status).toBe(202)
         expect(trimmed.body.filters).toEqual({ query: "effect ts", limit: 200 })
-        expect(yield* count("social_discovery_jobs")).toBe(before + requests.length + 1)
+        expect(yield* count("social_discovery_jobs")).toBe(before + starts.length + 1)
       }))
 
     it.effect("discover: an unknown job is 404 and a malformed id 400", () =>
@@ -149,17 +149,15 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
 
     it.effect("profiles: filters by platform, status and text; LIKE wildcards in the text are literal", () =>
       Effect.gen(function*() {
-        const github = yield* call("GET", "/api/social/profiles?platform=github&limit=100")
-        expect(github.body.items.length).toBeGreaterThan(0)
-        expect(github.body.items.every((p: { platform: string }) => p.platform === "github")).toBe(true)
-        const contacted = yield* call("GET", "/api/social/profiles?status=contacted&limit=100")
-        expect(contacted.body.items).toHaveLength(SeededProfiles / 10)
-        const text = yield* call("GET", "/api/social/profiles?q=USER12.")
-        expect(text.body.items.map((p: { handle: string }) => p.handle)).toEqual(["user12.example"])
-        const literal = yield* call("GET", `/api/social/profiles?q=${encodeURIComponent("100%_L")}`)
-        expect(literal.body.items.map((p: { displayName: string }) => p.displayName)).toEqual(["Ada 100%_Lovelace"])
-        const wildcard = yield* call("GET", `/api/social/profiles?q=${encodeURIComponent("%")}`)
-        expect(wildcard.body.items).toHaveLength(1)
+        const api = yield* apiClient
+        const list = (urlParams: Parameters<typeof api.profiles.list>[0]["urlParams"]) => api.profiles.list({ urlParams })
+        const github = yield* list({ platform: "github", limit: 100 })
+        expect(github.items.length).toBeGreaterThan(0)
+        expect(github.items.every((p) => p.platform === "github")).toBe(true)
+        expect((yield* list({ status: "contacted", limit: 100 })).items).toHaveLength(SeededProfiles / 10)
+        expect((yield* list({ q: "USER12." })).items.map((p) => p.handle)).toEqual(["user12.example"])
+        expect((yield* list({ q: "100%_L" })).items.map((p) => p.displayName)).toEqual(["Ada 100%_Lovelace"])
+        expect((yield* list({ q: "%" })).items).toHaveLength(1)
       }))
 
     it.effect("profiles: bad parameters are a 400 naming them", () =>
@@ -173,14 +171,12 @@ export const httpSuite = <A, E>(name: string, app: Layer.Layer<A | SqlClient.Sql
 
     it.effect("profiles: one by id, or a 404", () =>
       Effect.gen(function*() {
-        const list = yield* call("GET", "/api/social/profiles?limit=1")
-        const id = list.body.items[0].id
-        const found = yield* call("GET", `/api/social/profiles/${id}`)
-        expect(found.status).toBe(200)
-        expect(found.body).toEqual(list.body.items[0])
-        const missing = yield* call("GET", "/api/social/profiles/987654")
-        expect(missing.status).toBe(404)
-        expect(missing.body).toMatchObject({ _tag: "ProfileNotFound", id: 987654 })
+        const api = yield* apiClient
+        const [first] = (yield* api.profiles.list({ urlParams: { limit: 1 } })).items
+        expect(yield* api.profiles.get({ path: { id: first!.id } })).toEqual(first)
+        const missing = yield* Effect.flip(api.profiles.get({ path: { id: ProfileId.make(987654) } }))
+        expect(missing).toBeInstanceOf(ProfileNotFound)
+        expect(missing).toMatchObject({ _tag: "ProfileNotFound", id: 987654 })
       }))
 
     it.effect("every response carries a request id; a well-formed incoming one is kept", () =>

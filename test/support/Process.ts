@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
 import { join, relative } from "node:path"
 import { fileURLToPath } from "node:url"
+import { eventuallyAsync } from "./Eventually.js"
 import { testBuild } from "./GlobalSetup.js"
 
 export const root = fileURLToPath(new URL("../..", import.meta.url))
@@ -59,14 +60,11 @@ export const migrate = (args: Array<string>, env: Record<string, string>) =>
 export const runScript = (script: string, args: Array<string>, env: Record<string, string>, timeoutMs?: number) =>
   run(process.execPath, [compiled(script), ...args], env, timeoutMs)
 
-export const waitFor = async (check: () => Promise<boolean>, timeoutMs: number, what: string) => {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`Timed out after ${timeoutMs}ms waiting for ${what}`)
-}
+/** A condition, waited for with a deadline (the promise form of `eventually`). */
+export const waitFor = (check: () => Promise<boolean>, timeoutMs: number, what: string) =>
+  eventuallyAsync(async () => {
+    if (!(await check())) throw new Error("not yet")
+  }, { within: timeoutMs, what })
 
 /** A port free on loopback right now. */
 export const freePort = () =>

@@ -1,10 +1,11 @@
 import { Either, ParseResult, Schema } from "effect"
 import { useEffect, useState } from "preact/hooks"
-import { DiscoverRequest, type DiscoveryJob, type DiscoveryJobId } from "../../src/Domain/DiscoveryJob.js"
+import { DiscoverRequest, type DiscoveryJob, type DiscoveryJobId, DiscoveryJobStatus } from "../../src/Domain/DiscoveryJob.js"
 import { Platform } from "../../src/Domain/Platform.js"
 import { api, payloadOf, type Problem } from "../api.js"
-import { asProblem, Choice, optionsOf, ProblemNote, useAction, useInterval } from "../ui.js"
-import { jobStatusName, platformName, relative, when } from "../words.js"
+import { cursorOf } from "../paging.js"
+import { Any, Busy, Choice, optionsOf, Pager, ProblemNote, useAction, useInterval, useLoad, usePages } from "../ui.js"
+import { jobStatusName, platformName, plural, relative, when } from "../words.js"
 
 interface FieldSpec {
   readonly name: string
@@ -36,8 +37,6 @@ const fieldsOf: Record<Exclude<Platform, "linkedin">, ReadonlyArray<FieldSpec>> 
   ]
 }
 
-const JobsKey = "social-outreach.jobs"
-const storedJobs = (): ReadonlyArray<number> => JSON.parse(sessionStorage.getItem(JobsKey) ?? "[]") as Array<number>
 const finished = (job: DiscoveryJob) => job.status === "succeeded" || job.status === "failed" || job.status === "cancelled"
 
 const labelOf = (platform: Platform, name: string) =>
@@ -62,21 +61,22 @@ const validate = (platform: Platform, values: Record<string, string>) => {
       .join("; "))
 }
 
-/** Start discovery jobs with each platform's filters, and watch the ones started from this browser tab. */
-export const Find = () => {
+/**
+ * Start discovery jobs with each platform's filters, and watch every job, wherever it was started: one job
+ * when the address names it (`#/find/12`), then the list, newest first.
+ */
+export const Find = ({ jobId }: { readonly jobId?: number | undefined }) => {
   const [platform, setPlatform] = useState<Platform>("bluesky")
   const [values, setValues] = useState<Record<string, string>>({ mode: "search" })
-  const [jobIds, setJobIds] = useState<ReadonlyArray<number>>(storedJobs)
+  const [started, setStarted] = useState(0)
   const action = useAction()
 
   const start = () =>
     action.run(async () => {
       const request = validate(platform, values)
       if (Either.isLeft(request)) throw { tag: "Invalid", message: request.left } satisfies Problem
-      const job = await api((c) => c.discovery.start(payloadOf(request.right)))
-      const ids = [job.id, ...jobIds.filter((id) => id !== job.id)].slice(0, 20)
-      sessionStorage.setItem(JobsKey, JSON.stringify(ids))
-      setJobIds(ids)
+      await api((c) => c.discovery.start(payloadOf(request.right)))
+      setStarted((n) => n + 1)
     })
 
   return (
@@ -124,7 +124,8 @@ export const Find = () => {
         )}
       </form>
       <ProblemNote problem={action.problem} />
-      <Jobs ids={jobIds} />
+      {jobId !== undefined && <OneJob id={jobId} />}
+      <Jobs started={started} />
     </div>
   )
 }
@@ -134,81 +135,117 @@ const describeFilters = (filters: Record<string, unknown>) =>
     .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
     .join(", ")
 
-/**
- * The jobs started from this tab, polled while any runs. The service has no list of all jobs yet; when it
- * does, this list shows them all.
- */
-const Jobs = ({ ids }: { readonly ids: ReadonlyArray<number> }) => {
-  const [jobs, setJobs] = useState<ReadonlyMap<number, DiscoveryJob>>(new Map())
-  const [problem, setProblem] = useState<Problem | null>(null)
-  const [, setNow] = useState(Date.now())
+/** A job's state and progress in words, with the platform's own words for what went wrong, and a way to stop it. */
+const JobCard = ({ job, onChange }: { readonly job: DiscoveryJob; readonly onChange: (job: DiscoveryJob) => void }) => {
   const cancel = useAction()
+  return (
+    <li data-testid={`job-${job.id}`}>
+      <p>
+        <strong>
+          Job {job.id} on {platformName[job.platform]}
+        </strong>{" "}
+        ({describeFilters(job.filters)}): <span class={`chip s-${job.status}`}>{jobStatusName[job.status]}</span>
+      </p>
+      <p class="progress" aria-live="polite">
+        {plural(job.pagesFetched, "page")} · {job.profilesFound} found, {job.profilesNew} new · attempt {job.attempts} of {job.maxAttempts}
+      </p>
+      <p class="meta">
+        Started {when(job.createdAt)}
+        {job.finishedAt !== null && <> · ended {when(job.finishedAt)}</>}
+      </p>
+      {job.nextRunAt !== null && !finished(job) && (
+        <p class="meta">
+          {job.status === "rate_limited" ? "Resumes" : "Next try"} at {when(job.nextRunAt)} ({relative(job.nextRunAt)})
+        </p>
+      )}
+      {job.lastError !== null && <p class="meta">The platform said: {job.lastError}</p>}
+      <div class="actions">
+        {!finished(job) && (
+          <button
+            type="button"
+            disabled={cancel.busy}
+            onClick={() => void cancel.run(async () => onChange(await api((c) => c.discovery.cancel({ path: { id: job.id } }))))}
+          >
+            Cancel job {job.id}
+          </button>
+        )}
+        {job.profilesFound > 0 && <a href={`#/people`}>See the people</a>}
+      </div>
+      <ProblemNote problem={cancel.problem} />
+    </li>
+  )
+}
 
-  const refresh = (which: ReadonlyArray<number>) =>
-    Promise.all(which.map((id) => api((c) => c.discovery.get({ path: { id: id as DiscoveryJobId } })))).then(
-      (loaded) => {
-        setJobs((before) => new Map([...before, ...loaded.map((job) => [job.id, job] as const)]))
-        setProblem(null)
-        setNow(Date.now())
-      },
-      (error: unknown) => setProblem(asProblem(error))
-    )
+const PageSize = 20
 
-  useEffect(() => void refresh(ids.filter((id) => !jobs.has(id))), [ids])
-  const running = ids.filter((id) => {
-    const job = jobs.get(id)
-    return job === undefined || !finished(job)
-  })
-  useInterval(() => void refresh(running), 1000, running.length > 0)
+/** One job the address names (a person's page links here), followed while it runs. */
+const OneJob = ({ id }: { readonly id: number }) => {
+  const loaded = useLoad(() => api((c) => c.discovery.get({ path: { id: id as DiscoveryJobId } })), [id])
+  const [job, setJob] = useState<DiscoveryJob | undefined>(undefined)
+  useEffect(() => setJob(loaded.data), [loaded.data])
+  useInterval(loaded.reload, 1000, job !== undefined && !finished(job) && !loaded.loading)
+  return (
+    <section aria-labelledby="job-heading">
+      <h2 id="job-heading">Job {id}</h2>
+      <ProblemNote problem={loaded.problem} />
+      {job === undefined ? loaded.problem === null && <Busy>Loading job {id}…</Busy> : (
+        <ul class="jobs">
+          <JobCard job={job} onChange={setJob} />
+        </ul>
+      )}
+    </section>
+  )
+}
 
-  if (ids.length === 0) return null
+/**
+ * Every job, newest first, whoever started it, filtered by status and platform, in pages. Refreshed every
+ * second while a job shown runs, and every 3 seconds on the first page, so jobs started elsewhere show up.
+ */
+const Jobs = ({ started }: { readonly started: number }) => {
+  const [status, setStatus] = useState<DiscoveryJobStatus | "">("")
+  const [platform, setPlatform] = useState<Platform | "">("")
+  const pages = usePages([status, platform, started])
+  const list = useLoad(
+    () =>
+      api((c) =>
+        c.discovery.list({
+          urlParams: {
+            ...(status !== "" ? { status } : {}),
+            ...(platform !== "" ? { platform } : {}),
+            ...(pages.cursor !== undefined ? { cursor: cursorOf(pages.cursor) } : {}),
+            limit: PageSize
+          }
+        })
+      ),
+    [status, platform, pages.cursor, started]
+  )
+  const [replaced, setReplaced] = useState<ReadonlyMap<number, DiscoveryJob>>(new Map())
+  useEffect(() => setReplaced(new Map()), [list.data])
+  const items = (list.data?.items ?? []).map((job) => replaced.get(job.id) ?? job)
+  const running = items.some((job) => !finished(job))
+  useInterval(list.reload, running ? 1000 : 3000, (running || pages.page === 1) && !list.loading)
+  const [, setNow] = useState(0)
+  // "in 3 s" counts down between refreshes.
+  useInterval(() => setNow(Date.now()), 1000, running)
+
   return (
     <section aria-labelledby="jobs-heading">
-      <h2 id="jobs-heading">Jobs started here</h2>
-      <ProblemNote problem={problem ?? cancel.problem} />
-      <ul class="jobs">
-        {ids.map((id) => {
-          const job = jobs.get(id)
-          if (job === undefined) return <li>Job {id}: loading…</li>
-          return (
-            <li data-testid={`job-${job.id}`}>
-              <p>
-                <strong>
-                  Job {job.id} on {platformName[job.platform]}
-                </strong>{" "}
-                ({describeFilters(job.filters)}): <span class={`chip s-${job.status}`}>{jobStatusName[job.status]}</span>
-              </p>
-              <p class="progress" aria-live="polite">
-                {job.pagesFetched} pages · {job.profilesFound} found, {job.profilesNew} new · attempt {job.attempts} of {job.maxAttempts}
-              </p>
-              {job.nextRunAt !== null && !finished(job) && (
-                <p class="meta">
-                  {job.status === "rate_limited" ? "Resumes" : "Next try"} at {when(job.nextRunAt)} ({relative(job.nextRunAt)})
-                </p>
-              )}
-              {job.lastError !== null && <p class="meta">The platform said: {job.lastError}</p>}
-              {!finished(job) && (
-                <button
-                  type="button"
-                  disabled={cancel.busy}
-                  onClick={() =>
-                    void cancel.run(async () => {
-                      const stopped = await api((c) => c.discovery.cancel({ path: { id: job.id } }))
-                      setJobs((before) => new Map([...before, [stopped.id, stopped]]))
-                    })}
-                >
-                  Cancel job {job.id}
-                </button>
-              )}
-              {job.profilesFound > 0 && (
-                <p>
-                  <a href={`#/people`}>See the people</a>
-                </p>
-              )}
-            </li>
-          )
-        })}
-      </ul>
+      <h2 id="jobs-heading">Jobs</h2>
+      <div class="filters">
+        <Choice label="Status" value={status} options={[Any, ...optionsOf(DiscoveryJobStatus.literals, jobStatusName)]} onChange={setStatus} />
+        <Choice label="Platform" value={platform} options={[Any, ...optionsOf(Platform.literals, platformName)]} onChange={setPlatform} />
+      </div>
+      <ProblemNote problem={list.problem} />
+      {list.data === undefined ? list.problem === null && <Busy>Loading jobs…</Busy> : items.length === 0 ? (
+        <p class="empty">{status === "" && platform === "" ? "No jobs yet: start one above." : "No job matches."}</p>
+      ) : (
+        <ul class="jobs">
+          {items.map((job) => (
+            <JobCard key={job.id} job={job} onChange={(changed) => setReplaced((all) => new Map([...all, [changed.id, changed]]))} />
+          ))}
+        </ul>
+      )}
+      <Pager label="Jobs" page={pages.page} nextCursor={list.data?.nextCursor} onNext={pages.next} onPrevious={pages.previous} />
     </section>
   )
 }

@@ -9,7 +9,6 @@ import { Busy, ProblemNote, asProblem, useAction } from "../ui.js"
 import { PersonName, ProfileCard, useProfile } from "./profile-card.js"
 import { channelName, draftStatusName, plural } from "../words.js"
 
-const ApproverKey = "social-outreach.approved-by"
 const PageSize = 50
 
 const queues: ReadonlyArray<{ readonly status: DraftStatus; readonly label: string }> = [
@@ -44,7 +43,6 @@ export const Review = () => {
   const [editing, setEditing] = useState(false)
   const [text, setText] = useState("")
   const [reason, setReason] = useState("")
-  const [approver, setApprover] = useState(() => localStorage.getItem(ApproverKey) ?? "")
   const [notice, setNotice] = useState("")
   const [approvedCount, setApprovedCount] = useState(0)
   const action = useAction()
@@ -154,9 +152,7 @@ export const Review = () => {
       const failed: Array<string> = []
       for (const draft of chosen) {
         try {
-          const updated = await api((c) =>
-            c.drafts.approve({ path: { id: draft.id }, payload: {} })
-          )
+          const updated = await api((c) => c.drafts.approve({ path: { id: draft.id }, payload: {} }))
           after = after.map((d) => (d.id === updated.id ? updated : d))
         } catch (error) {
           failed.push(`draft ${draft.id}: ${asProblem(error).message}`)
@@ -334,17 +330,6 @@ export const Review = () => {
                     <label class="field">
                       <span>Reason to reject (optional)</span>
                       <input value={reason} onInput={(e) => setReason(e.currentTarget.value)} maxLength={1000} />
-                    </label>
-                    <label class="field">
-                      <span>Approved by (optional)</span>
-                      <input
-                        value={approver}
-                        maxLength={200}
-                        onInput={(e) => {
-                          setApprover(e.currentTarget.value)
-                          localStorage.setItem(ApproverKey, e.currentTarget.value)
-                        }}
-                      />
                     </label>
                   </div>
                 </>

@@ -1,6 +1,7 @@
 import { Either } from "effect"
 import { useRef, useState } from "preact/hooks"
 import { Channel, type Draft, MaxDraftsPerRequest, type SkipReason } from "../../src/Domain/Draft.js"
+import type { ChannelStatus } from "../../src/Domain/Message.js"
 import { Platform } from "../../src/Domain/Platform.js"
 import { type Profile, type ProfileId, ProfileStatus } from "../../src/Domain/Profile.js"
 import { describeProblem, render } from "../../src/Drafts/Template.js"
@@ -10,7 +11,7 @@ import { displayName, profileById, selection } from "../profiles.js"
 import { useStore } from "../store.js"
 import { Any, Busy, Choice, optionsOf, ProblemNote, useAction, useLoad } from "../ui.js"
 import { PersonName } from "./profile-card.js"
-import { channelName, platformName, plural, profileStatusName, skipReasonName } from "../words.js"
+import { channelName, channelShortName, notConfiguredWords, platformName, plural, profileStatusName, skipReasonName } from "../words.js"
 
 const variables = ["firstName", "displayName", "handle", "bio", "location", "platform", "url"] as const
 
@@ -47,7 +48,9 @@ export const Write = () => {
   const [status, setStatus] = useState<ProfileStatus | "">("new")
   const [q, setQ] = useState("")
   const [previewId, setPreviewId] = useState<number | null>(null)
-  const [report, setReport] = useState<Report | null>(null)
+  const [report, setReport] = useState<{ readonly report: Report; readonly channel: Channel } | null>(null)
+  const channels = useLoad(() => api((c) => c.messages.channels()), [])
+  const setup = channels.data?.find((c) => c.channel === channel)
   const action = useAction()
   const editor = useRef<HTMLTextAreaElement>(null)
 
@@ -94,7 +97,7 @@ export const Write = () => {
             : { ...base, filter }
         })
       )
-      setReport(result)
+      setReport({ report: result, channel })
     })
 
   return (
@@ -109,6 +112,11 @@ export const Write = () => {
       >
         <section aria-label="Message template">
           <Choice label="Channel" value={channel} options={optionsOf(Channel.literals, channelName)} onChange={setChannel} hint={channelReach[channel]} />
+          {setup !== undefined && !setup.configured && (
+            <p class="problem" data-testid="channel-not-set-up">
+              {notConfiguredWords(channel, setup.missing)} Until then everyone is skipped on this channel.
+            </p>
+          )}
           <label class="field">
             <span>Template</span>
             <textarea ref={editor} rows={7} maxLength={10_000} value={template} onInput={(e) => setTemplate(e.currentTarget.value)} required />
@@ -216,30 +224,47 @@ export const Write = () => {
             {action.busy ? "Creating drafts…" : "Create drafts"}
           </button>
           <ProblemNote problem={action.problem} />
-          {report !== null && <DraftsReport report={report} />}
+          {report !== null && <DraftsReport report={report.report} channel={report.channel} channels={channels.data} />}
         </section>
       </form>
     </div>
   )
 }
 
-const DraftsReport = ({ report }: { readonly report: Report }) => (
-  <div class="report" role="status">
-    <p>
-      Created {plural(report.created.length, "draft")}
-      {report.skipped.length > 0 ? `, skipped ${plural(report.skipped.length, "person", "people")}` : ""}.{" "}
-      {report.created.length > 0 && <a href="#/review">Review them</a>}
-    </p>
-    {report.skipped.length > 0 && (
-      <ul class="skipped">
-        {report.skipped.map((s) => (
-          <li>
-            <a href={`#/people/${s.profileId}`}>
-              <PersonName id={s.profileId} />
-            </a>: {skipReasonName[s.reason]} — {s.detail}
-          </li>
-        ))}
-      </ul>
-    )}
-  </div>
-)
+const DraftsReport = (props: {
+  readonly report: Report
+  readonly channel: Channel
+  readonly channels: ReadonlyArray<ChannelStatus> | undefined
+}) => {
+  const { channel, report } = props
+  const missing = props.channels?.find((c) => c.channel === channel)?.missing ?? []
+  return (
+    <div class="report" role="status">
+      <p>
+        Created {plural(report.created.length, "draft")}
+        {report.skipped.length > 0 ? `, skipped ${plural(report.skipped.length, "person", "people")}` : ""}.{" "}
+        {report.created.length > 0 && <a href="#/review">Review them</a>}
+      </p>
+      {report.skipped.some((s) => s.reason === "channel_not_configured") && (
+        <p class="problem">
+          No draft is made on a channel this server cannot send on: it would wait forever.{" "}
+          {missing.length > 0 ? notConfiguredWords(channel, missing) : `The ${channelShortName[channel]} channel is not set up on this server.`}{" "}
+          Or pick another channel; the <a href="#/outbox">Outbox</a> shows what each channel needs.
+        </p>
+      )}
+      {report.skipped.length > 0 && (
+        <ul class="skipped">
+          {report.skipped.map((s) => (
+            <li>
+              <a href={`#/people/${s.profileId}`}>
+                <PersonName id={s.profileId} />
+              </a>: {skipReasonName[s.reason]}
+              {/* The note above already names the settings. */}
+              {s.reason !== "channel_not_configured" && <> — {s.detail}</>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  )
+}
