@@ -1,11 +1,12 @@
 import { SqlClient } from "@effect/sql"
-import { expect, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Effect, FastCheck as fc, Layer } from "effect"
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { SocialTables } from "../src/Domain/Database.js"
 import { keyFileOf } from "../src/Erasure/Key.js"
+import { identifiersOf } from "../src/Erasure/Policy.js"
 import { appLayer, call, pgAppLayer, type Reply } from "./support/App.js"
 import { ensure, eventually } from "./support/Eventually.js"
 import { fakeMastodon } from "./support/FakePlatforms.js"
@@ -48,6 +49,24 @@ const idOf = (handle: string) =>
       Effect.map((rows) => rows.map((r) => r.id)),
       Effect.orDie
     ))
+
+const user = fc.stringMatching(/^[a-z0-9_]{1,12}$/)
+const host = fc.tuple(fc.stringMatching(/^[a-z0-9]{1,10}$/), fc.stringMatching(/^[a-z]{2,6}$/)).map(([a, b]) => `${a}.${b}`)
+const shout = (text: string, upper: ReadonlyArray<boolean>) => [...text].map((c, i) => (upper[i % upper.length] ? c.toUpperCase() : c)).join("")
+
+describe("What an erasure hashes", () => {
+  it.prop("every spelling of a Mastodon account gives the same identifiers: case, @, profile URL", [user, host, fc.array(fc.boolean(), { minLength: 1 })], ([u, h, upper]) => {
+    const canonical = identifiersOf("mastodon", `${u}@${h}`, `${u}@${h}`)
+    expect(canonical).toEqual([`${u}@${h}`])
+    expect(identifiersOf("mastodon", shout(`@${u}@${h}`, upper), `https://${h}/@${u}`)).toEqual(canonical)
+  })
+
+  it.prop("a Bluesky handle in any case, with or without @, gives one identifier beside the DID", [host, fc.array(fc.boolean(), { minLength: 1 })], ([h, upper]) => {
+    const did = "did:plc:abcdefghijklmnopqrstuvwx"
+    expect(identifiersOf("bluesky", shout(`@${h}`, upper), did)).toEqual([h, did])
+    expect(identifiersOf("bluesky", `https://bsky.app/profile/${h}`, did.toUpperCase().replace("DID:PLC:", "did:plc:"))).toEqual([h, did])
+  })
+})
 
 const App = Layer.unwrapScoped(Effect.gen(function*() {
   const fake = yield* Effect.acquireRelease(Effect.promise(() => fakeMastodon("fosstodon.org", 12)), (f) => Effect.promise(f.close))

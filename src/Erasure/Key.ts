@@ -71,6 +71,6 @@ export class SuppressionKey extends Effect.Service<SuppressionKey>()("Erasure/Ke
       return Option.getOrThrow(yield* current)
     })
 
-    return { current, orCreate, file } as const
+    return { current, orCreate } as const
   })
 }) {}

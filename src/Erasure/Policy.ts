@@ -9,13 +9,11 @@ import { normaliseSuppression } from "../Suppressions/Policy.js"
 
 export const ErasedHandle = "[erased]"
 export const ErasedText = "[erased]"
-export const erasedExternalId = (profileId: number) => `erased:${profileId}`
 
 const HashedPrefix = "hmac:"
 
 /** A suppression entry made by an erasure: `hmac:<key id>:<hex>`, never a handle anyone has. */
 export const hashedEntry = (keyId: string, hex: string) => `${HashedPrefix}${keyId}:${hex}`
-export const isHashedEntry = (handle: string) => handle.startsWith(HashedPrefix)
 /** The prefix of every entry hashed with the key whose id is `keyId`. */
 export const hashedPrefixOf = (keyId: string) => `${HashedPrefix}${keyId}:`
 

@@ -1,5 +1,4 @@
-import { Layer } from "effect"
-import { type HostResolver, type ResolvedAddress, Resolver } from "../../src/Outbound.js"
+import type { HostResolver, ResolvedAddress } from "../../src/Outbound.js"
 
 const notFound = (name: string) => Object.assign(new Error(`getaddrinfo ENOTFOUND ${name}`), { code: "ENOTFOUND" })
 
@@ -18,5 +17,3 @@ export const testResolver = (table: Record<string, string | ReadonlyArray<string
     return (typeof answer === "string" ? [answer] : answer).map((address) => ({ address, family: familyOf(address) }))
   }
 })
-
-export const TestResolverLive = (table?: Parameters<typeof testResolver>[0]) => Layer.succeed(Resolver, testResolver(table))
