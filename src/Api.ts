@@ -1,10 +1,12 @@
 import { HttpApi, HttpApiMiddleware, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { AuditApi } from "./Audit/Api.js"
 import { Authorization } from "./Auth/Api.js"
 import { DiscoveryApi } from "./Discovery/Api.js"
 import { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
 import { BadRequest, InternalServerError, PayloadTooLarge, RouteNotFound, UnsupportedMediaType } from "./Domain/Server.js"
 import { DraftsApi } from "./Drafts/Api.js"
+import { ErasureApi } from "./Erasure/Api.js"
 import { HealthApi } from "./Health/Api.js"
 import { MessagesApi } from "./Messages/Api.js"
 import { ProfilesApi } from "./Profiles/Api.js"
@@ -23,6 +25,8 @@ export class SocialApi extends HttpApi.make("social")
   .add(DraftsApi)
   .add(MessagesApi)
   .add(SuppressionsApi)
+  .add(ErasureApi)
+  .add(AuditApi)
   .prefix("/api/social")
   .middleware(SchemaReady)
   .middleware(Authorization)

@@ -1,4 +1,5 @@
 import { Config, ConfigError, ConfigProvider, Duration, Effect, Either, Layer, LogLevel, Option, Redacted } from "effect"
+import { readFileSync } from "node:fs"
 
 const port = (name: string, fallback: number) =>
   Config.integer(name).pipe(
@@ -57,6 +58,62 @@ const instanceUrls = (name: string) =>
     Config.withDefault(new Map<string, string>())
   )
 
+/** Someone who may call the API, and the bearer token that says it is them. */
+export interface TokenHolder {
+  readonly name: string
+  readonly token: Redacted.Redacted
+}
+
+/** The name every change made with `API_TOKEN` is recorded under, and the one recorded when no token is set. */
+export const OperatorActor = "operator"
+export const AnonymousActor = "anonymous"
+
+const ActorName = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/
+
+/**
+ * `maria:token,joao:token`, or (a value without `:`) the path of a file with one `name:token` a line. An
+ * error names the entry by its position, never by its content: a token must not reach a log.
+ */
+const tokenHolders = (name: string) =>
+  Config.redacted(name).pipe(
+    Config.mapOrFail((value): Either.Either<ReadonlyArray<TokenHolder>, ConfigError.ConfigError> => {
+      const fail = (message: string) => Either.left(ConfigError.InvalidData([name], message))
+      let text = Redacted.value(value).trim()
+      let where = "entry"
+      if (text.length === 0) return fail("Expected name:token pairs separated by commas")
+      if (!text.includes(":")) {
+        try {
+          text = readFileSync(text, "utf8")
+          where = "line"
+        } catch (error) {
+          // Not echoed: a lone token without its name would look like a path here.
+          return fail("Expected name:token pairs separated by commas, or the path of a file of them; the value has no \":\" " +
+            `and is no readable file (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`)
+        }
+      }
+      const entries = where === "line"
+        ? text.split(/\r?\n/).map((line, i) => [i + 1, line.trim()] as const).filter(([, line]) => line.length > 0 && !line.startsWith("#"))
+        : text.split(",").map((entry, i) => [i + 1, entry.trim()] as const)
+      const holders: Array<TokenHolder> = []
+      for (const [position, entry] of entries) {
+        const colon = entry.indexOf(":")
+        const holder = entry.slice(0, colon)
+        const token = entry.slice(colon + 1).trim()
+        if (colon < 1 || !ActorName.test(holder) || token.length === 0) {
+          return fail(`${where} ${position} is not name:token (a name of letters, digits, ".", "_", "@" or "-", then a non-empty token)`)
+        }
+        if (holder === OperatorActor || holder === AnonymousActor) {
+          return fail(`${where} ${position}: the name "${holder}" is reserved (${OperatorActor} is API_TOKEN's holder, ${AnonymousActor} means no token)`)
+        }
+        if (holders.some((h) => h.name === holder)) return fail(`${where} ${position}: the name "${holder}" is given twice`)
+        if (holders.some((h) => Redacted.value(h.token) === token)) return fail(`${where} ${position} repeats the token of an earlier entry`)
+        holders.push({ name: holder, token: Redacted.make(token) })
+      }
+      return holders.length === 0 ? fail("Expected at least one name:token pair") : Either.right(holders)
+    }),
+    Config.withDefault<ReadonlyArray<TokenHolder>>([])
+  )
+
 const logLevels: Record<string, LogLevel.LogLevel> = {
   trace: LogLevel.Trace,
   debug: LogLevel.Debug,
@@ -81,6 +138,16 @@ const settings = Config.all({
   databaseConnectRetries: nonNegativeInt("DATABASE_CONNECT_RETRIES", 5),
   pgliteDataDir: Config.string("PGLITE_DATA_DIR").pipe(Config.withDefault("./data/pglite")),
   apiToken: nonEmptyRedacted("API_TOKEN"),
+  apiTokens: tokenHolders("API_TOKENS"),
+  suppressionKey: Config.option(
+    Config.nested(
+      Config.redacted().pipe(
+        Config.validate({ message: "Expected at least 16 characters", validation: (r) => Redacted.value(r).length >= 16 })
+      ),
+      "SUPPRESSION_KEY"
+    )
+  ),
+  rawRetention: positiveDuration("RAW_RETENTION", Duration.days(90)),
   migrateOnStart: Config.boolean("MIGRATE_ON_START").pipe(Config.withDefault(true)),
   migrationLockTimeout: Config.duration("MIGRATION_LOCK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
   maxBodyBytes: positiveInt("MAX_BODY_BYTES", 1024 * 1024),
@@ -148,13 +215,20 @@ const settings = Config.all({
   })
 }).pipe(
   // Without a token the API is open: it listens on loopback unless the operator says otherwise.
-  Config.mapOrFail(({ allowOpenApi, host, ...rest }) => {
-    const open = Option.isNone(rest.apiToken)
+  Config.mapOrFail(({ allowOpenApi, apiTokens, host, ...rest }) => {
+    const tokenHolders: ReadonlyArray<TokenHolder> = [
+      ...Option.toArray(Option.map(rest.apiToken, (token) => ({ name: OperatorActor, token }))),
+      ...apiTokens
+    ]
+    const open = tokenHolders.length === 0
     const bind = Option.getOrElse(host, () => (open ? "127.0.0.1" : "0.0.0.0"))
+    if (new Set(tokenHolders.map((h) => Redacted.value(h.token))).size < tokenHolders.length) {
+      return Either.left(ConfigError.InvalidData(["API_TOKENS"], "An entry repeats the token of API_TOKEN: give each person their own"))
+    }
     return open && !isLoopback(bind) && !allowOpenApi
       ? Either.left(ConfigError.InvalidData(["HOST"], `HOST=${bind} would open the API to the network without a token. ` +
-        "Set API_TOKEN, or ALLOW_OPEN_API=true to do it on purpose"))
-      : Either.right({ ...rest, host: bind, openApi: open })
+        "Set API_TOKEN or API_TOKENS, or ALLOW_OPEN_API=true to do it on purpose"))
+      : Either.right({ ...rest, tokenHolders, host: bind, openApi: open })
   })
 )
 

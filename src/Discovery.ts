@@ -1,4 +1,5 @@
 import { Effect, Option } from "effect"
+import { Audit } from "./Audit.js"
 import { AppConfig } from "./Config.js"
 import {
   type DiscoverRequest,
@@ -11,25 +12,34 @@ import { toPage } from "./Domain/Page.js"
 import type { Platform } from "./Domain/Platform.js"
 import { Unprocessable } from "./Domain/Server.js"
 import { DiscoveryRepo } from "./Discovery/Repo.js"
+import { Outbound } from "./Outbound.js"
 
 export class Discovery extends Effect.Service<Discovery>()("Discovery", {
   effect: Effect.gen(function*() {
     const repo = yield* DiscoveryRepo
     const { discovery } = yield* AppConfig
+    const outbound = yield* Outbound
+    const audit = yield* Audit
+    const recorded = (actor: string, action: "discovery.start" | "discovery.cancel", id: DiscoveryJobId, platform: Platform) =>
+      [{ actor, action, subjectType: "discovery_job" as const, subjectId: id, profileId: null, detail: { platform } }]
 
     /** Records a queued job for the platform with its validated filters. */
-    const start = Effect.fn("Discovery.start")(function*(request: DiscoverRequest) {
+    const start = Effect.fn("Discovery.start")(function*(request: DiscoverRequest, actor: string) {
       if (request.platform === "linkedin") {
         return yield* new Unprocessable({
           message: "LinkedIn offers no public people search, so it cannot be discovered. " +
             "Import your LinkedIn data export (Connections.csv) instead."
         })
       }
-      const job = yield* repo.insert({
-        platform: request.platform,
-        filters: request.filters,
-        maxAttempts: discovery.maxAttempts
-      })
+      if (request.platform === "mastodon") {
+        // The worker will connect to this host: an address it must not reach is refused now, not at the job.
+        const instance = (request.filters.instance ?? discovery.mastodonDefaultInstance).toLowerCase()
+        if (!discovery.mastodonInstanceUrls.has(instance)) yield* outbound.check(instance)
+      }
+      const job = yield* audit.audited(
+        repo.insert({ platform: request.platform, filters: request.filters, maxAttempts: discovery.maxAttempts }),
+        (job) => recorded(actor, "discovery.start", job.id, job.platform)
+      )
       yield* Effect.logInfo(`Discovery job ${job.id} queued for ${job.platform}`)
       return job
     })
@@ -54,8 +64,12 @@ export class Discovery extends Effect.Service<Discovery>()("Discovery", {
       return toPage(rows, limit)
     })
 
-    const cancel = Effect.fn("Discovery.cancel")(function*(id: DiscoveryJobId) {
-      if (!(yield* repo.cancel(id))) {
+    const cancel = Effect.fn("Discovery.cancel")(function*(id: DiscoveryJobId, actor: string) {
+      const cancelled = yield* audit.audited(
+        Effect.flatMap(repo.cancel(id), (cancelled) => (cancelled ? Effect.map(get(id), (job) => job.platform) : Effect.succeed(undefined))),
+        (platform) => (platform === undefined ? [] : recorded(actor, "discovery.cancel", id, platform))
+      )
+      if (cancelled === undefined) {
         const job = yield* get(id)
         return yield* new DiscoveryJobFinished({ id, status: job.status, message: `Job ${id} is already ${job.status}` })
       }
@@ -65,5 +79,5 @@ export class Discovery extends Effect.Service<Discovery>()("Discovery", {
 
     return { start, get, list, cancel } as const
   }),
-  dependencies: [DiscoveryRepo.Default]
+  dependencies: [DiscoveryRepo.Default, Outbound.Default, Audit.Default]
 }) {}

@@ -1,8 +1,10 @@
 import { Effect, Either, Option } from "effect"
+import { Audit } from "./Audit.js"
 import { AppConfig } from "./Config.js"
 import { toPage } from "./Domain/Page.js"
 import {
   type Channel,
+  type Draft,
   DraftConflict,
   type DraftId,
   DraftInvalid,
@@ -78,13 +80,16 @@ export const conflictMessage = (id: DraftId, status: DraftStatus, what: string) 
 export class Drafts extends Effect.Service<Drafts>()("Drafts", {
   effect: Effect.gen(function*() {
     const repo = yield* DraftsRepo
+    const audit = yield* Audit
     const setup = channelSetup(yield* AppConfig)
+    const recorded = (actor: string, action: "draft.create" | "draft.edit" | "draft.approve" | "draft.reject" | "draft.delete") =>
+      (draft: Draft) => [{ actor, action, subjectType: "draft" as const, subjectId: draft.id, profileId: draft.profileId, detail: { status: draft.status } }]
 
     /**
      * Drafts for one profile or many; the report says, per profile skipped, why. A template that cannot be
      * used for anyone is refused first, before any draft is made.
      */
-    const create = Effect.fn("Drafts.create")(function*(request: CreateDrafts) {
+    const create = Effect.fn("Drafts.create")(function*(request: CreateDrafts, actor: string) {
       const parts = yield* Either.match(checkTemplate(request.template, Object.keys(request.fields ?? {})), {
         onLeft: (error) => Effect.fail(new TemplateInvalid({ message: error.message, position: error.position, knownVariables: error.known })),
         onRight: Effect.succeed
@@ -124,7 +129,7 @@ export class Drafts extends Effect.Service<Drafts>()("Drafts", {
         if (Either.isLeft(rendered)) skipped.push({ profileId: candidate.id, ...rendered.left })
         else drafts.push({ profileId: candidate.id, channel: request.channel, template: request.template, body: rendered.right })
       }
-      const created = yield* repo.insertMany(drafts)
+      const created = yield* audit.audited(repo.insertMany(drafts), (rows) => rows.flatMap(recorded(actor, "draft.create")))
       yield* Effect.logInfo(`Drafts: ${created.length} created, ${skipped.length} skipped`)
       return { created, skipped }
     })
@@ -157,35 +162,39 @@ export class Drafts extends Effect.Service<Drafts>()("Drafts", {
       })
 
     /** A new body goes back to `draft`: an approval covers the text that was approved, not another. */
-    const edit = Effect.fn("Drafts.edit")(function*(id: DraftId, body: string) {
+    const edit = Effect.fn("Drafts.edit")(function*(id: DraftId, body: string, actor: string) {
       const draft = yield* get(id)
       const profile = yield* repo.candidates({ channel: draft.channel, profileIds: [draft.profileId], limit: 1 })
       yield* checkLength(draft.channel, body, profile[0]?.handle ?? "").pipe(
         Either.mapLeft((message) => new DraftInvalid({ message: `Draft ${id}: ${message}` }))
       )
-      return yield* move(id, ["draft", "approved"], "edited", { body, status: "draft" })
+      return yield* audit.audited(move(id, ["draft", "approved"], "edited", { body, status: "draft" }), recorded(actor, "draft.edit"))
     })
 
-    const approve = Effect.fn("Drafts.approve")(function*(id: DraftId, approvedBy: string | undefined) {
+    /** The approver is whoever holds the token the request came with; a client cannot name someone else. */
+    const approve = Effect.fn("Drafts.approve")(function*(id: DraftId, actor: string) {
       const draft = yield* get(id)
       const [candidate] = yield* repo.candidates({ channel: draft.channel, profileIds: [draft.profileId], limit: 1 })
       if (candidate !== undefined && (candidate.suppressed || candidate.status === "opted_out")) {
         return yield* new DraftConflict({ id, status: draft.status, message: "The person opted out: this draft cannot be approved" })
       }
-      return yield* move(id, ["draft"], "approved", { status: "approved", approvedBy: approvedBy ?? null })
+      return yield* audit.audited(move(id, ["draft"], "approved", { status: "approved", approvedBy: actor }), recorded(actor, "draft.approve"))
     })
 
-    const reject = Effect.fn("Drafts.reject")(function*(id: DraftId, reason: string | undefined) {
-      return yield* move(id, ["draft", "approved"], "rejected", { status: "rejected", rejectedReason: reason ?? null })
+    const reject = Effect.fn("Drafts.reject")(function*(id: DraftId, reason: string | undefined, actor: string) {
+      return yield* audit.audited(
+        move(id, ["draft", "approved"], "rejected", { status: "rejected", rejectedReason: reason ?? null }),
+        recorded(actor, "draft.reject")
+      )
     })
 
-    const remove = Effect.fn("Drafts.remove")(function*(id: DraftId) {
+    const remove = Effect.fn("Drafts.remove")(function*(id: DraftId, actor: string) {
       const draft = yield* get(id)
-      const removed = yield* repo.remove(id)
+      const removed = yield* audit.audited(repo.remove(id), (removed) => (removed ? recorded(actor, "draft.delete")(draft) : []))
       if (!removed) return yield* new DraftConflict({ id, status: draft.status, message: "A sent draft cannot be deleted" })
     })
 
     return { create, get, list, edit, approve, reject, remove } as const
   }),
-  dependencies: [DraftsRepo.Default]
+  dependencies: [DraftsRepo.Default, Audit.Default]
 }) {}

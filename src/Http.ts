@@ -12,6 +12,8 @@ import type { SqlError } from "@effect/sql"
 import { Cause, Effect, FiberRef, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { Api, SchemaReady } from "./Api.js"
+import { Audit } from "./Audit.js"
+import { HttpAuditLive } from "./Audit/Http.js"
 import { AuthorizationLive } from "./Auth/Http.js"
 import { AppConfig } from "./Config.js"
 import { Discovery } from "./Discovery.js"
@@ -25,6 +27,8 @@ import {
 } from "./Domain/Server.js"
 import { Drafts } from "./Drafts.js"
 import { HttpDraftsLive } from "./Drafts/Http.js"
+import { Erasure } from "./Erasure.js"
+import { HttpErasureLive } from "./Erasure/Http.js"
 import { Health } from "./Health.js"
 import { HttpHealthLive } from "./Health/Http.js"
 import * as Screen from "./Http/Screen.js"
@@ -45,7 +49,7 @@ import { WebLive } from "./Web.js"
 const SchemaReadyLive = Layer.effect(SchemaReady, Effect.map(SchemaState, (schema) => schema.require))
 
 export const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpHealthLive]),
+  Layer.provide([HttpDiscoveryLive, HttpProfilesLive, HttpDraftsLive, HttpMessagesLive, HttpSuppressionsLive, HttpErasureLive, HttpAuditLive, HttpHealthLive]),
   Layer.provide([AuthorizationLive, SchemaReadyLive])
 )
 
@@ -213,7 +217,16 @@ export const HttpApiLive = Layer.unwrapEffect(
 )
 
 export const HttpLive = HttpApiLive.pipe(
-  Layer.provide([Discovery.Default, Profiles.Default, Drafts.Default, Messages.Default, Suppressions.Default, Health.Default]),
+  Layer.provide([
+    Discovery.Default,
+    Profiles.Default,
+    Drafts.Default,
+    Messages.Default,
+    Suppressions.Default,
+    Erasure.Default,
+    Audit.Default,
+    Health.Default
+  ]),
   Layer.provide(SchemaState.Default)
 )
 

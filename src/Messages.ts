@@ -1,4 +1,5 @@
 import { Effect, Option } from "effect"
+import { Audit } from "./Audit.js"
 import { AppConfig } from "./Config.js"
 import { type Channel, type DraftId, DraftNotFound } from "./Domain/Draft.js"
 import {
@@ -32,7 +33,17 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
   effect: Effect.gen(function*() {
     const repo = yield* MessagesRepo
     const drafts = yield* DraftsRepo
+    const audit = yield* Audit
     const config = yield* AppConfig
+    const recorded = (actor: string, action: "message.send" | "message.cancel" | "message.retry") =>
+      (message: { readonly id: number; readonly profileId: number; readonly draftId: number }) => [{
+        actor,
+        action,
+        subjectType: "message" as const,
+        subjectId: message.id,
+        profileId: message.profileId,
+        detail: { draftId: message.draftId }
+      }]
     const setup = channelSetup(config)
     const caps = config.sending.dailyCaps
 
@@ -63,8 +74,12 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
         : new SendRefused({ draftId, reason: refusal.reason, message: refusal.message })
 
     /** Queues an approved draft's message; the same draft or the same key always gives the same answer. */
-    const queue = Effect.fn("Messages.queue")(function*(draftId: DraftId, idempotencyKey: string | undefined) {
-      const outcome = yield* repo.queue(draftId, idempotencyKey, (draft) => sendRefusal(draft, setup[draft.channel]))
+    const queue = Effect.fn("Messages.queue")(function*(draftId: DraftId, idempotencyKey: string | undefined, actor: string) {
+      // Only the send that queued the message is recorded; a repeat returning it changed nothing.
+      const outcome = yield* audit.audited(
+        repo.queue(draftId, idempotencyKey, (draft) => sendRefusal(draft, setup[draft.channel])),
+        (outcome) => (outcome._tag === "Queued" && outcome.fresh ? recorded(actor, "message.send")(outcome.message) : [])
+      )
       switch (outcome._tag) {
         case "DraftNotFound":
           return yield* DraftNotFound.of(draftId)
@@ -101,9 +116,9 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
     })
 
     /** The bulk form: each draft queued or refused on its own, with the same rules and reasons. */
-    const queueMany = Effect.fn("Messages.queueMany")(function*(draftIds: ReadonlyArray<DraftId>) {
+    const queueMany = Effect.fn("Messages.queueMany")(function*(draftIds: ReadonlyArray<DraftId>, actor: string) {
       const outcomes = yield* Effect.forEach(draftIds, (draftId) =>
-        queue(draftId, undefined).pipe(
+        queue(draftId, undefined, actor).pipe(
           Effect.map((message) => ({ _tag: "queued" as const, message })),
           Effect.catchTags({
             SendRefused: (refused) => Effect.succeed({ _tag: "refused" as const, refused: { draftId, reason: refused.reason, message: refused.message } }),
@@ -119,8 +134,15 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
     })
 
     /** Takes back a message that is still queued; its draft is approved again. */
-    const cancel = Effect.fn("Messages.cancel")(function*(id: MessageId) {
-      const outcome = yield* repo.cancel(id)
+    const cancel = Effect.fn("Messages.cancel")(function*(id: MessageId, actor: string) {
+      const change = Effect.gen(function*() {
+        const outcome = yield* repo.cancel(id)
+        if (outcome._tag !== "Cancelled") return outcome
+        // The message's foreign key kept its draft from being deleted: it is there.
+        return { ...outcome, draft: Option.getOrThrow(yield* drafts.findById(outcome.draftId)) }
+      })
+      const outcome = yield* audit.audited(change, (outcome) =>
+        outcome._tag === "Cancelled" ? recorded(actor, "message.cancel")({ id, profileId: outcome.draft.profileId, draftId: outcome.draftId }) : [])
       if (outcome._tag === "NotFound") return yield* MessageNotFound.of(id)
       if (outcome._tag === "NotQueued") {
         return yield* new MessageConflict({
@@ -131,16 +153,18 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
         })
       }
       yield* Effect.logInfo(`Message ${id} cancelled; draft ${outcome.draftId} is approved again`)
-      // The message's foreign key keeps its draft from being deleted: it is there.
-      return yield* Effect.map(drafts.findById(outcome.draftId), Option.getOrThrow)
+      return outcome.draft
     })
 
     /** Queues a failed message again, unless its failure was permanent or the person or channel is not ready. */
-    const retry = Effect.fn("Messages.retry")(function*(id: MessageId) {
-      const outcome = yield* repo.retry(id, (message, facts) =>
-        message.status === "sent"
-          ? { reason: "already_sent", message: `Message ${id} was sent; it is not sent again` }
-          : retryRefusalOf(message, facts, setup[message.channel]))
+    const retry = Effect.fn("Messages.retry")(function*(id: MessageId, actor: string) {
+      const outcome = yield* audit.audited(
+        repo.retry(id, (message, facts) =>
+          message.status === "sent"
+            ? { reason: "already_sent", message: `Message ${id} was sent; it is not sent again` }
+            : retryRefusalOf(message, facts, setup[message.channel])),
+        (outcome) => (outcome._tag === "Queued" && outcome.fresh ? recorded(actor, "message.retry")(outcome.message) : [])
+      )
       switch (outcome._tag) {
         case "NotFound":
           return yield* MessageNotFound.of(id)
@@ -174,5 +198,5 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
 
     return { queue, queueMany, get, list, cancel, retry, channels } as const
   }),
-  dependencies: [MessagesRepo.Default, DraftsRepo.Default]
+  dependencies: [MessagesRepo.Default, DraftsRepo.Default, Audit.Default]
 }) {}

@@ -1,6 +1,7 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Data, Duration, Effect, Layer, ParseResult, Schema } from "effect"
 import { createRequire } from "node:module"
+import { outboundRefusalIn } from "./Outbound/Policy.js"
 
 /**
  * Calls to the social platforms' HTTP APIs, for discovery and for sending alike: one classification of
@@ -51,18 +52,21 @@ const projectUrl = (pkg.homepage ?? (typeof pkg.repository === "string" ? pkg.re
 /** How we introduce ourselves to every platform: name, version, and where to find out who we are. */
 export const UserAgent = `social-outreach/${pkg.version}${projectUrl !== undefined ? ` (+${projectUrl})` : ""}`
 
+/** Any client made into a platform client: it says who we are and keeps our tracing headers to ourselves. */
+export const asPlatformClient = (client: HttpClient.HttpClient): HttpClient.HttpClient =>
+  client.pipe(
+    HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", UserAgent)),
+    HttpClient.withTracerPropagation(false)
+  )
+
 /**
  * The one HTTP client every call to a platform goes through (discovery, sending, webhooks): it says who we
- * are, and keeps our tracing headers (`traceparent`, `b3`) to ourselves.
+ * are, and keeps our tracing headers (`traceparent`, `b3`) to ourselves. Hosts chosen by users get the same
+ * client behind the outbound guard (`src/Outbound.ts`).
  */
-export const PlatformHttpClient = Layer.effect(
-  HttpClient.HttpClient,
-  Effect.map(HttpClient.HttpClient, (client) =>
-    client.pipe(
-      HttpClient.mapRequest(HttpClientRequest.setHeader("user-agent", UserAgent)),
-      HttpClient.withTracerPropagation(false)
-    ))
-).pipe(Layer.provide(FetchHttpClient.layer))
+export const PlatformHttpClient = Layer.effect(HttpClient.HttpClient, Effect.map(HttpClient.HttpClient, asPlatformClient)).pipe(
+  Layer.provide(FetchHttpClient.layer)
+)
 
 // A reset already past (clock skew, Retry-After: 0) must not turn into a tight loop against the platform.
 const MinimumWait = 1000
@@ -180,7 +184,13 @@ export const fetchJson = <A, I>(
         onTimeout: () => new ProviderUnavailable({ reason: `${platform} did not answer within ${Duration.format(timeout)}` })
       }),
       Effect.catchTags({
-        RequestError: (error) => new ProviderUnavailable({ reason: `${platform} could not be reached: ${networkCause(error.cause)}` }),
+        RequestError: (error) => {
+          // The outbound guard refused the address: trying again would meet the same refusal.
+          const refused = outboundRefusalIn(error.cause)
+          return refused !== undefined
+            ? new ProviderRejected({ reason: `${platform} was not contacted: ${refused}` })
+            : new ProviderUnavailable({ reason: `${platform} could not be reached: ${networkCause(error.cause)}` })
+        },
         ResponseError: (error) => new ProviderUnavailable({ reason: `${platform} answered badly: ${error.message}` })
       })
     )

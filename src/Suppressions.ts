@@ -1,9 +1,10 @@
 import { parse } from "csv-parse/sync"
 import { stringify } from "csv-stringify/sync"
 import { Effect, Either, ParseResult, Schema } from "effect"
+import { Audit } from "./Audit.js"
 import { ImportRejected } from "./Domain/Import.js"
 import { toPage } from "./Domain/Page.js"
-import { NewSuppression, SuppressionNotFound } from "./Domain/Suppression.js"
+import { NewSuppression, type Suppression, SuppressionNotFound } from "./Domain/Suppression.js"
 import { normaliseSuppression } from "./Suppressions/Policy.js"
 import { type SuppressionEntry, SuppressionsRepo } from "./Suppressions/Repo.js"
 
@@ -18,9 +19,20 @@ const entryOf = (entry: NewSuppression): SuppressionEntry => ({
 export class Suppressions extends Effect.Service<Suppressions>()("Suppressions", {
   effect: Effect.gen(function*() {
     const repo = yield* SuppressionsRepo
+    const audit = yield* Audit
+    // The entry's platform only: its handle names a person, and the audit keeps no one's data.
+    const recorded = (actor: string, via: "api" | "import") => (added: ReadonlyArray<Suppression>) =>
+      added.map((s) => ({
+        actor,
+        action: "suppression.add" as const,
+        subjectType: "suppression" as const,
+        subjectId: s.id,
+        profileId: null,
+        detail: { platform: s.platform, via }
+      }))
 
-    const add = Effect.fn("Suppressions.add")(function*(entry: NewSuppression) {
-      const [added] = yield* repo.addMany([entryOf(entry)])
+    const add = Effect.fn("Suppressions.add")(function*(entry: NewSuppression, actor: string) {
+      const [added] = yield* audit.audited(repo.addMany([entryOf(entry)]), recorded(actor, "api"))
       return added!
     })
 
@@ -30,12 +42,14 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
       return toPage(rows, limit)
     })
 
-    const remove = Effect.fn("Suppressions.remove")(function*(id: number) {
-      if (!(yield* repo.remove(id))) return yield* new SuppressionNotFound({ id, message: `No suppression with id ${id}` })
+    const remove = Effect.fn("Suppressions.remove")(function*(id: number, actor: string) {
+      const removed = yield* audit.audited(repo.remove(id), (removed) =>
+        removed ? [{ actor, action: "suppression.remove" as const, subjectType: "suppression" as const, subjectId: id, profileId: null }] : [])
+      if (!removed) return yield* new SuppressionNotFound({ id, message: `No suppression with id ${id}` })
     })
 
     /** `platform,handle[,reason]` rows; each row accepted or rejected with its line and reason. */
-    const importCsv = Effect.fn("Suppressions.importCsv")(function*(csv: string) {
+    const importCsv = Effect.fn("Suppressions.importCsv")(function*(csv: string, actor: string) {
       const rows = yield* Effect.try({
         try: () => parse(csv, { columns: true, relax_column_count: true, skip_empty_lines: true, trim: true, bom: true, info: true }) as unknown as Array<
           { record: Record<string, string>; info: { lines: number } }
@@ -57,7 +71,7 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
           onRight: (entry) => valid.push(entryOf(entry))
         })
       }
-      const added = yield* repo.addMany(valid)
+      const added = yield* audit.audited(repo.addMany(valid), recorded(actor, "import"))
       return { accepted: added.length, rejected }
     })
 
@@ -75,5 +89,5 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
 
     return { add, list, remove, importCsv, exportCsv } as const
   }),
-  dependencies: [SuppressionsRepo.Default]
+  dependencies: [SuppressionsRepo.Default, Audit.Default]
 }) {}

@@ -6,9 +6,10 @@ import { Lifecycle } from "./Lifecycle.js"
 import { LoggingLive } from "./Logging.js"
 import { MessageWorker } from "./Messages/Worker.js"
 import { DatabaseLive } from "./Sql/Migrator.js"
+import { Retention } from "./Retention.js"
 import { runMain } from "./Runtime.js"
 
-Layer.mergeAll(HttpLive.pipe(Layer.provide(ServerLive)), DiscoveryWorker.Default, MessageWorker.Default).pipe(
+Layer.mergeAll(HttpLive.pipe(Layer.provide(ServerLive)), DiscoveryWorker.Default, MessageWorker.Default, Retention.Default).pipe(
   Layer.provide(DatabaseLive),
   Layer.provide(Lifecycle.Default),
   Layer.provide(LoggingLive),

@@ -75,6 +75,9 @@ describe("AppConfig", () => {
       ["DATABASE_STATEMENT_TIMEOUT", "0 seconds"],
       ["DATABASE_CONNECT_TIMEOUT", "0 millis"],
       ["API_TOKEN", ""],
+      ["API_TOKENS", "maria"],
+      ["SUPPRESSION_KEY", "too-short"],
+      ["RAW_RETENTION", "0 days"],
       ["SHUTDOWN_GRACE", "later"],
       ["MAX_CONNECTIONS", "0"],
       ["HTTP_HEADERS_TIMEOUT", "x"]

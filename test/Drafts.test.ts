@@ -109,8 +109,12 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const octo = yield* idOf("octo")
       const created = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hey {{handle}}", profileIds: [octo] } })
       const id = created.body.created[0].id
-      const approved = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: { approvedBy: "maria" } })
-      expect(approved.body).toMatchObject({ status: "approved", approvedBy: "maria" })
+      // The approver is the token's holder (no token here: anonymous); a body naming one is refused.
+      const named = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: { approvedBy: "maria" } })
+      expect(named.status).toBe(400)
+      expect(named.body.message).toContain("approvedBy")
+      const approved = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
+      expect(approved.body).toMatchObject({ status: "approved", approvedBy: "anonymous" })
       const twice = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
       expect(twice.body).toMatchObject({ _tag: "DraftConflict", message: `Draft ${id} is already approved` })
       expect(typeof approved.body.approvedAt).toBe("string")

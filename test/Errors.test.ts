@@ -2,6 +2,10 @@ import { SqlError } from "@effect/sql"
 import { expect, it, layer } from "@effect/vitest"
 import { Duration, Effect, Exit, Layer, Ref, Schema } from "effect"
 import pg from "pg"
+import { Audit } from "../src/Audit.js"
+import { Erasure } from "../src/Erasure.js"
+import { SuppressionKeyMissing } from "../src/Domain/Erasure.js"
+import { HostRefused } from "../src/Domain/Outbound.js"
 import { AppConfig } from "../src/Config.js"
 import { Discovery } from "../src/Discovery.js"
 import { DatabaseUnavailable, SocialTables, TablesMissing } from "../src/Domain/Database.js"
@@ -58,7 +62,9 @@ const statusOf = {
   DiscoveryJobFinished: 409,
   ChannelNotConfigured: 409,
   MessageConflict: 409,
-  TemplateInvalid: 400
+  TemplateInvalid: 400,
+  HostRefused: 400,
+  SuppressionKeyMissing: 409
 } as const
 
 const DeclaredError = Schema.Union(
@@ -84,7 +90,9 @@ const DeclaredError = Schema.Union(
   DiscoveryJobFinished,
   ChannelNotConfigured,
   MessageConflict,
-  TemplateInvalid
+  TemplateInvalid,
+  HostRefused,
+  SuppressionKeyMissing
 )
 type DeclaredError = typeof DeclaredError.Type
 
@@ -104,7 +112,9 @@ const FailingServices = Layer.mergeAll(
   Layer.succeed(Health, new Health({ ready: () => failing } as never)),
   Layer.succeed(Drafts, new Drafts({} as never)),
   Layer.succeed(Messages, new Messages({} as never)),
-  Layer.succeed(Suppressions, new Suppressions({} as never))
+  Layer.succeed(Suppressions, new Suppressions({} as never)),
+  Layer.succeed(Audit, new Audit({} as never)),
+  Layer.succeed(Erasure, new Erasure({} as never))
 )
 
 const app = HttpApiLive.pipe(
@@ -199,7 +209,9 @@ const Defects = HttpApiLive.pipe(
     Layer.succeed(Health, new Health({ ready: () => Effect.void } as never)),
     Layer.succeed(Drafts, new Drafts({} as never)),
     Layer.succeed(Messages, new Messages({} as never)),
-    Layer.succeed(Suppressions, new Suppressions({} as never))
+    Layer.succeed(Suppressions, new Suppressions({} as never)),
+    Layer.succeed(Audit, new Audit({} as never)),
+    Layer.succeed(Erasure, new Erasure({} as never))
   )),
   Layer.provide(SchemaComplete),
   Layer.provideMerge(ServerTest),

@@ -36,7 +36,6 @@ const examples: Record<string, unknown> = {
   "POST /api/social/profiles/{id}/opt-out": { reason: "fuzz" },
   "POST /api/social/drafts": { channel: "webhook", template: "Hi {{handle}}", profileIds: [1] },
   "PATCH /api/social/drafts/{id}": { body: "fuzz" },
-  "POST /api/social/drafts/{id}/approve": { approvedBy: "fuzz" },
   "POST /api/social/drafts/{id}/reject": { reason: "fuzz" },
   "POST /api/social/messages/send": { draftIds: [1] },
   "POST /api/social/suppressions": { platform: "github", handle: "fuzz", reason: "fuzz" },

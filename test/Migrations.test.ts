@@ -186,7 +186,8 @@ describe("Migrations on PostgreSQL", () => {
         "5_discovery_engine",
         "6_outreach_controls",
         "7_sending",
-        "8_send_controls"
+        "8_send_controls",
+        "9_privacy"
       ])
     }))
 })

@@ -69,7 +69,8 @@ describe("Schema comparison", () => {
   it("what only the live schema has is reported, never drift; a changed definition is drift unless newer migrations made it", () => {
     const live: SchemaDescription = {
       tables: [...expected.tables, "social_replies"],
-      columns: [...expected.columns, { ...expected.columns[0]!, name: "language", type: "text", notNull: false }],
+      // A plain column, whatever the first one copied here is (an identity column since social_audit sorts first).
+      columns: [...expected.columns, { ...expected.columns[0]!, name: "language", type: "text", notNull: false, default: null, identity: "", generated: "" }],
       constraints: expected.constraints.map((c) =>
         c.name === "social_drafts_status_check" ? { ...c, definition: `${c.definition.slice(0, -4)}, 'bounced'::text])))` } : c
       ),

@@ -8,6 +8,7 @@ import {
   DiscoveryJobNotFound,
   DiscoveryJobStatus
 } from "../Domain/DiscoveryJob.js"
+import { HostRefused } from "../Domain/Outbound.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
 import { Unprocessable } from "../Domain/Server.js"
@@ -18,7 +19,13 @@ export class DiscoveryApi extends HttpApiGroup.make("discovery")
       .setPayload(DiscoverRequest)
       .addSuccess(DiscoveryJob, { status: 202 })
       .addError(Unprocessable)
-      .annotate(OpenApi.Description, "Queue a discovery job on one platform; filters are validated per platform.")
+      .addError(HostRefused)
+      .annotate(
+        OpenApi.Description,
+        "Queue a discovery job on one platform; filters are validated per platform. A Mastodon instance that is an IP " +
+          "literal or resolves to a non-public address (loopback, private, link-local, CGNAT, multicast, unique-local) is a " +
+          "400 HostRefused naming the rule, unless the operator lists it in MASTODON_INSTANCE_URLS."
+      )
   )
   .add(
     HttpApiEndpoint.get("list", "/discover")

@@ -1,5 +1,6 @@
 import { Effect } from "effect"
 import type { Platform } from "../Domain/Platform.js"
+import { Outbound } from "../Outbound.js"
 import { PlatformHttpClient } from "../PlatformClient.js"
 import type { Provider } from "./Provider.js"
 import { BlueskyProvider } from "./Providers/Bluesky.js"
@@ -20,5 +21,5 @@ export class Providers extends Effect.Service<Providers>()("Discovery/Providers"
     }
     return providers
   }),
-  dependencies: [PlatformHttpClient]
+  dependencies: [PlatformHttpClient, Outbound.Default]
 }) {}

@@ -5,10 +5,11 @@ import { DefaultDiscoveryLimit } from "../Domain/DiscoveryJob.js"
 import { storableProfile } from "../Domain/Profile.js"
 import { LeaseLost, runPool } from "../Jobs/Pool.js"
 import { Supervisor } from "../Jobs/Supervisor.js"
-import { PlatformHttpClient } from "../PlatformClient.js"
+import { PlatformHttpClient, ProviderRejected } from "../PlatformClient.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { mapSqlError } from "../Sql.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
+import { Erasure } from "../Erasure.js"
 import { afterFailure } from "./Policy.js"
 import type { Provider } from "./Provider.js"
 import { Providers } from "./Providers.js"
@@ -28,6 +29,7 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     const jobs = yield* DiscoveryRepo
     const profiles = yield* ProfilesRepo
     const providers = yield* Providers
+    const erasure = yield* Erasure
 
     /** Pages through the platform until the job's limit; how it ended, or when the quota lets it go on. */
     const collect = (job: LeasedJob, provider: Provider) =>
@@ -41,7 +43,11 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
           const last = page.next === null || found + batch.length >= limit
           const saved = yield* sql.withTransaction(
             Effect.gen(function*() {
-              const { inserted } = yield* profiles.upsertMany(batch, { source: "discovery", jobId: job.id })
+              // People erased on request are skipped: never stored again.
+              const erased = yield* erasure.erasedAmong(batch).pipe(
+                Effect.catchTag("SuppressionKeyMissing", (error) => new ProviderRejected({ reason: error.message }))
+              )
+              const { inserted } = yield* profiles.upsertMany(batch.filter((_, i) => !erased.has(i)), { source: "discovery", jobId: job.id })
               const held = yield* jobs.recordPage(job.id, job.owner, { found: batch.length, inserted, state: page.next ?? state, last })
               if (!held) return yield* new LeaseLost({ id: job.id })
               return inserted
@@ -106,5 +112,5 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
     if (config.workers > 0) yield* Effect.logInfo(`Discovery: ${config.workers} worker(s)`)
     return { workers: config.workers } as const
   }),
-  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, Providers.Default, PlatformHttpClient]
+  dependencies: [DiscoveryRepo.Default, ProfilesRepo.Default, Supervisor.Default, Providers.Default, PlatformHttpClient, Erasure.Default]
 }) {}

@@ -10,7 +10,8 @@ export const SocialTables = [
   "social_suppressions",
   "social_sender_sessions",
   "social_channel_pacing",
-  "social_idempotency_keys"
+  "social_idempotency_keys",
+  "social_audit"
 ] as const
 
 export const MigrateCommand = "npm run migrate (or ./prestart.sh)"

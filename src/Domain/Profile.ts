@@ -40,7 +40,10 @@ export const Profile = Schema.Struct({
   firstSeenAt: Timestamp,
   lastSeenAt: Timestamp,
   createdAt: Timestamp,
-  updatedAt: Timestamp
+  updatedAt: Timestamp,
+  erasedAt: Schema.NullOr(Timestamp).annotations({
+    description: "Set when the person was erased on request: the profile holds none of their data any more"
+  })
 }).annotations({ identifier: "Profile" })
 export type Profile = typeof Profile.Type
 

@@ -93,10 +93,21 @@ export class DraftsApi extends HttpApiGroup.make("drafts")
   .add(
     HttpApiEndpoint.post("approve", "/drafts/:id/approve")
       .setPath(id)
-      .setPayload(OptionalBody(Schema.Struct({ approvedBy: Schema.optional(Text.pipe(Schema.maxLength(200))) }).annotations(strict)))
+      .setPayload(OptionalBody(
+        Schema.Struct({
+          // Refused, not ignored: a client that still names an approver learns that the token does it now.
+          approvedBy: Schema.optional(Schema.Never.annotations({
+            message: () => "is not accepted: the approver is the name of the API token used (API_TOKENS)"
+          }))
+        }).annotations(strict)
+      ))
       .addSuccess(Draft)
       .addError(DraftNotFound)
       .addError(DraftConflict)
+      .annotate(
+        OpenApi.Description,
+        "Approve a draft. approvedBy is the name of the token the request came with; a body naming an approver is a 400."
+      )
   )
   .add(
     HttpApiEndpoint.post("reject", "/drafts/:id/reject")

@@ -40,13 +40,14 @@ export interface DraftToSend {
 }
 
 export type QueueOutcome =
-  | { readonly _tag: "Queued"; readonly message: MessageRow }
+  /** `fresh` when this call queued it (not a repeat returning the same message). */
+  | { readonly _tag: "Queued"; readonly message: MessageRow; readonly fresh?: true }
   | { readonly _tag: "DraftNotFound" }
   | { readonly _tag: "KeyReused"; readonly boundTo: DraftId }
   | { readonly _tag: "Refused"; readonly refusal: Refusal }
 
 export type RetryOutcome =
-  | { readonly _tag: "Queued"; readonly message: MessageRow }
+  | { readonly _tag: "Queued"; readonly message: MessageRow; readonly fresh?: true }
   | { readonly _tag: "NotFound" }
   | { readonly _tag: "Refused"; readonly status: MessageStatus; readonly refusal: Refusal }
 
@@ -133,7 +134,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
           VALUES (${draftId}, ${draft.profileId}, ${draft.channel}, ${draft.body}, ${recipient}, ${keyFree ? idempotencyKey! : null})
           RETURNING id`
         yield* sql`UPDATE social_drafts SET status = 'sent', updated_at = now() WHERE id = ${draftId}`
-        return { _tag: "Queued", message: yield* byId(inserted!.id) }
+        return { _tag: "Queued", message: yield* byId(inserted!.id), fresh: true }
       })))
     })
 
@@ -175,7 +176,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
         yield* sql`UPDATE social_messages SET status = 'queued', attempts = 0, next_attempt_at = NULL, error_code = NULL,
             error_detail = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
           WHERE id = ${id}`
-        return { _tag: "Queued", message: yield* byId(id) }
+        return { _tag: "Queued", message: yield* byId(id), fresh: true }
       })))
     })
 
@@ -368,7 +369,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
         SELECT m.profile_id, m.recipient, m.conversation_id, m.sent_at FROM social_messages m
         JOIN social_profiles p ON p.id = m.profile_id
         WHERE m.channel = ${channel} AND m.status = 'sent' AND m.sent_at > now() - interval '30 days'
-          AND p.replied_at IS NULL
+          AND p.replied_at IS NULL AND p.erased_at IS NULL
         ORDER BY m.sent_at DESC LIMIT 500`)
     })
 

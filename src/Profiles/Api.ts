@@ -4,6 +4,7 @@ import { OptionalBody } from "../Domain/Id.js"
 import { Text } from "../Domain/Text.js"
 import { ImportRejected, ImportReport, ImportRequest } from "../Domain/Import.js"
 import { ImportBody } from "../Domain/Server.js"
+import { SuppressionKeyMissing } from "../Domain/Erasure.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
 import { Platform } from "../Domain/Platform.js"
 import { Profile, ProfileIdFromString, ProfileNotFound, ProfileStatus } from "../Domain/Profile.js"
@@ -37,9 +38,11 @@ export class ProfilesApi extends HttpApiGroup.make("profiles")
       .annotate(ImportBody, true)
       .addSuccess(ImportReport)
       .addError(ImportRejected)
+      .addError(SuppressionKeyMissing)
       .annotate(
         OpenApi.Description,
-        "Import profiles: LinkedIn's Connections.csv export, the generic CSV layout, or JSON. Rows are validated one by one."
+        "Import profiles: LinkedIn's Connections.csv export, the generic CSV layout, or JSON. Rows are validated one by one; " +
+          "a person erased on request is reported as a rejected row (suppressed) and not stored."
       )
   )
   .add(

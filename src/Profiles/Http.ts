@@ -1,6 +1,7 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { Api } from "../Api.js"
+import { Actor } from "../Auth/Api.js"
 import { Profiles } from "../Profiles.js"
 
 export const HttpProfilesLive = HttpApiBuilder.group(Api, "profiles", (handlers) =>
@@ -9,8 +10,8 @@ export const HttpProfilesLive = HttpApiBuilder.group(Api, "profiles", (handlers)
     return handlers
       .handle("list", ({ urlParams }) => profiles.list(urlParams))
       .handle("get", ({ path }) => profiles.get(path.id))
-      .handle("import", ({ payload }) => profiles.import(payload))
-      .handle("optOut", ({ path, payload }) => profiles.optOut(path.id, payload.reason))
-      .handle("replied", ({ path }) => profiles.replied(path.id))
-      .handle("archive", ({ path }) => profiles.archive(path.id))
+      .handle("import", ({ payload }) => Effect.flatMap(Actor, (actor) => profiles.import(payload, actor.name)))
+      .handle("optOut", ({ path, payload }) => Effect.flatMap(Actor, (actor) => profiles.optOut(path.id, payload.reason, actor.name)))
+      .handle("replied", ({ path }) => Effect.flatMap(Actor, (actor) => profiles.replied(path.id, actor.name)))
+      .handle("archive", ({ path }) => Effect.flatMap(Actor, (actor) => profiles.archive(path.id, actor.name)))
   }))

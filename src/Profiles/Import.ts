@@ -12,6 +12,8 @@ export interface RejectedRow {
 
 export interface ParsedImport {
   readonly profiles: ReadonlyArray<ProfileInput>
+  /** The row each profile came from, position for position. */
+  readonly rows: ReadonlyArray<number>
   readonly rejected: ReadonlyArray<RejectedRow>
 }
 
@@ -119,14 +121,18 @@ const validate = <Row>(
   toProfile: (row: Row) => Either.Either<ProfileInput, string>
 ): ParsedImport => {
   const profiles: Array<ProfileInput> = []
+  const accepted: Array<number> = []
   const rejected: Array<RejectedRow> = []
   for (const { line, record } of rows) {
     Either.match(toProfile(record), {
       onLeft: (reason) => rejected.push({ row: line, reason }),
-      onRight: (profile) => profiles.push(profile)
+      onRight: (profile) => {
+        profiles.push(profile)
+        accepted.push(line)
+      }
     })
   }
-  return { profiles, rejected }
+  return { profiles, rows: accepted, rejected }
 }
 
 const snakeToCamel = (record: Record<string, string>) =>

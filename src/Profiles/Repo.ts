@@ -1,5 +1,5 @@
 import { SqlClient, SqlSchema } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { Duration, Effect, Schema } from "effect"
 import { Platform } from "../Domain/Platform.js"
 import { Profile, ProfileId, type ProfileInput, type ProfileSource, ProfileStatus } from "../Domain/Profile.js"
 import { likePattern, mapSqlError } from "../Sql.js"
@@ -14,7 +14,7 @@ export const ProfileQuery = Schema.Struct({
 export type ProfileQuery = typeof ProfileQuery.Type
 
 const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
-  followers_count, accepts_dms, status, source, discovery_job_id, first_seen_at, last_seen_at, created_at, updated_at`
+  followers_count, accepts_dms, status, source, discovery_job_id, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
 
 export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo", {
   effect: Effect.gen(function*() {
@@ -65,7 +65,7 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       const unique = [...new Map(profiles.map((p) => [`${p.platform}\u0000${p.externalId}`, p])).entries()]
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
         .map(([, p]) => p)
-      if (unique.length === 0) return { inserted: 0, updated: 0 }
+      if (unique.length === 0) return { inserted: 0, updated: 0, rows: [] }
       const rows = unique.map((p) => ({
         platform: p.platform,
         external_id: p.externalId,
@@ -79,7 +79,7 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
         accepts_dms: p.acceptsDms,
         raw: p.raw ?? {}
       }))
-      const result = yield* sql<{ inserted: boolean }>`
+      const result = yield* sql<{ id: ProfileId; inserted: boolean }>`
         INSERT INTO social_profiles (platform, external_id, handle, display_name, bio, location, url, avatar_url,
           followers_count, accepts_dms, raw, source, discovery_job_id, last_discovery_job_id)
         SELECT p.platform, p.external_id, p.handle, p.display_name, p.bio, p.location, p.url, p.avatar_url,
@@ -101,9 +101,9 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
           last_discovery_job_id = coalesce(EXCLUDED.last_discovery_job_id, social_profiles.last_discovery_job_id),
           last_seen_at = now(),
           updated_at = now()
-        RETURNING (xmax = 0) AS inserted`.pipe(Effect.catchTag("SqlError", mapSqlError))
+        RETURNING id, (xmax = 0) AS inserted`.pipe(Effect.catchTag("SqlError", mapSqlError))
       const inserted = result.filter((row) => row.inserted).length
-      return { inserted, updated: result.length - inserted }
+      return { inserted, updated: result.length - inserted, rows: result }
     })
 
     /**
@@ -153,6 +153,19 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       return rows.length > 0
     })
 
-    return { findById, list, upsertMany, optOut, markReplied, archive } as const
+    /**
+     * Empties the raw platform payload of up to `limit` profiles not seen for `olderThan`, oldest first; returns
+     * how many. Rows another instance is pruning are skipped, not waited for.
+     */
+    const pruneRaw = Effect.fn("Profiles/Repo.pruneRaw")(function*(olderThan: Duration.Duration, limit: number) {
+      const rows = yield* sql`UPDATE social_profiles SET raw = '{}'::jsonb WHERE id IN (
+          SELECT id FROM social_profiles
+          WHERE raw <> '{}'::jsonb AND last_seen_at < now() - ${Math.round(Duration.toMillis(olderThan))} * interval '1 millisecond'
+          ORDER BY last_seen_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+        RETURNING id`.pipe(Effect.catchTag("SqlError", mapSqlError))
+      return rows.length
+    })
+
+    return { findById, list, upsertMany, optOut, markReplied, archive, pruneRaw } as const
   })
 }) {}

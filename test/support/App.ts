@@ -9,16 +9,22 @@ import { Lifecycle } from "../../src/Lifecycle.js"
 import { MessageWorker } from "../../src/Messages/Worker.js"
 import { LoggingLive } from "../../src/Logging.js"
 import { DatabaseLive } from "../../src/Sql/Migrator.js"
+import { type HostResolver, Resolver } from "../../src/Outbound.js"
 import { freshDatabase } from "./Database.js"
+import { testResolver } from "./Resolver.js"
 
 /**
  * The whole service in-process (real HTTP stack on a random port), with the SQL client exposed to the test,
  * and the discovery workers when asked for.
  */
-export const appLayer = (
-  config: Record<string, string>,
-  options: { readonly workers?: boolean; readonly senders?: boolean } = {}
-) =>
+export interface AppOptions {
+  readonly workers?: boolean
+  readonly senders?: boolean
+  /** Names the outbound guard resolves (tests have no DNS): by default `*.test` is 127.0.0.1, all else unknown. */
+  readonly resolver?: HostResolver
+}
+
+export const appLayer = (config: Record<string, string>, options: AppOptions = {}) =>
   Layer.mergeAll(
     HttpLive.pipe(Layer.provideMerge(ServerTest)),
     options.workers ? DiscoveryWorker.Default : Layer.empty,
@@ -27,14 +33,12 @@ export const appLayer = (
     Layer.provideMerge(DatabaseLive),
     Layer.provideMerge(Lifecycle.Default),
     Layer.provide(LoggingLive),
-    Layer.provideMerge(AppConfig.fromMap({ LOG_LEVEL: "warn", ...config }))
+    Layer.provideMerge(AppConfig.fromMap({ LOG_LEVEL: "warn", ...config })),
+    Layer.provide(Layer.succeed(Resolver, options.resolver ?? testResolver()))
   )
 
 /** The service on a fresh PostgreSQL database of its own, dropped when the layer is released. */
-export const pgAppLayer = (
-  config: Record<string, string> = {},
-  options: { readonly workers?: boolean; readonly senders?: boolean } = {}
-) =>
+export const pgAppLayer = (config: Record<string, string> = {}, options: AppOptions = {}) =>
   Layer.unwrapScoped(Effect.map(freshDatabase, ({ url }) => appLayer({ DATABASE_URL: url, ...config }, options)))
 
 /**

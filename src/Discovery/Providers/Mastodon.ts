@@ -3,6 +3,7 @@ import { Effect, Option, Redacted, Schema } from "effect"
 import { AppConfig } from "../../Config.js"
 import { MastodonFilters } from "../../Domain/DiscoveryJob.js"
 import type { ProfileInput } from "../../Domain/Profile.js"
+import { Outbound } from "../../Outbound.js"
 import { fetchJson, ProviderRejected } from "../../PlatformClient.js"
 import type { Provider } from "../Provider.js"
 
@@ -70,6 +71,7 @@ const toProfile = (instance: string, account: Account, raw: unknown): ProfileInp
 export const MastodonProvider = Effect.gen(function*() {
   const config = yield* AppConfig
   const client = yield* HttpClient.HttpClient
+  const outbound = yield* Outbound
   const { mastodonDefaultInstance, mastodonInstanceUrls, mastodonToken, requestTimeout } = config.discovery
 
   const page: Provider["page"] = (rawFilters, rawState, want) =>
@@ -81,7 +83,9 @@ export const MastodonProvider = Effect.gen(function*() {
         Effect.mapError(() => new ProviderRejected({ reason: "The job's saved Mastodon offset is not valid" }))
       )
       const instance = (filters.instance ?? mastodonDefaultInstance).toLowerCase()
-      const base = mastodonInstanceUrls.get(instance) ?? `https://${instance}`
+      // An instance the operator listed is reached as configured; any other goes through the outbound guard.
+      const listed = mastodonInstanceUrls.get(instance)
+      const base = listed ?? `https://${instance}`
       // The configured token belongs to the default instance only.
       const token = instance === mastodonDefaultInstance.toLowerCase() ? Option.getOrUndefined(mastodonToken) : undefined
       const directory = filters.mode === "directory"
@@ -95,13 +99,13 @@ export const MastodonProvider = Effect.gen(function*() {
         HttpClientRequest.acceptJson
       )
       if (token !== undefined) request = HttpClientRequest.bearerToken(request, Redacted.value(token))
-      const fetched = directory
-        ? yield* fetchJson("Mastodon", request, Directory, requestTimeout).pipe(
+      const fetched = yield* (directory
+        ? fetchJson("Mastodon", request, Directory, requestTimeout).pipe(
           Effect.map((result) => ({ ...result, raw: result.json as Array<unknown> }))
         )
-        : yield* fetchJson("Mastodon", request, Search, requestTimeout).pipe(
+        : fetchJson("Mastodon", request, Search, requestTimeout).pipe(
           Effect.map((result) => ({ ...result, body: result.body.accounts, raw: (result.json as { accounts: Array<unknown> }).accounts }))
-        )
+        )).pipe(Effect.provideService(HttpClient.HttpClient, listed !== undefined ? client : outbound.client))
       const accounts = fetched.body
       const query = filters.query?.toLowerCase()
       const matches = (a: Account) =>
@@ -114,7 +118,7 @@ export const MastodonProvider = Effect.gen(function*() {
         next: more ? { offset: offset + accounts.length } : null,
         pauseUntil: fetched.quotaResetsAt
       }
-    }).pipe(Effect.provideService(HttpClient.HttpClient, client))
+    })
 
   return { page } satisfies Provider
 })

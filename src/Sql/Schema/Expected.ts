@@ -4,6 +4,7 @@ import type { SchemaDescription } from "../Schema.js"
 
 export const expectedSchema: SchemaDescription = {
   "tables": [
+    "social_audit",
     "social_channel_pacing",
     "social_discovery_jobs",
     "social_drafts",
@@ -14,6 +15,78 @@ export const expectedSchema: SchemaDescription = {
     "social_suppressions"
   ],
   "columns": [
+    {
+      "table": "social_audit",
+      "name": "id",
+      "type": "bigint",
+      "notNull": true,
+      "default": null,
+      "identity": "a",
+      "generated": ""
+    },
+    {
+      "table": "social_audit",
+      "name": "at",
+      "type": "timestamp with time zone",
+      "notNull": true,
+      "default": "now()",
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_audit",
+      "name": "actor",
+      "type": "text",
+      "notNull": true,
+      "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_audit",
+      "name": "action",
+      "type": "text",
+      "notNull": true,
+      "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_audit",
+      "name": "subject_type",
+      "type": "text",
+      "notNull": true,
+      "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_audit",
+      "name": "subject_id",
+      "type": "bigint",
+      "notNull": false,
+      "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_audit",
+      "name": "profile_id",
+      "type": "bigint",
+      "notNull": false,
+      "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
+      "table": "social_audit",
+      "name": "detail",
+      "type": "jsonb",
+      "notNull": true,
+      "default": "'{}'::jsonb",
+      "identity": "",
+      "generated": ""
+    },
     {
       "table": "social_channel_pacing",
       "name": "channel",
@@ -717,6 +790,15 @@ export const expectedSchema: SchemaDescription = {
       "generated": ""
     },
     {
+      "table": "social_profiles",
+      "name": "erased_at",
+      "type": "timestamp with time zone",
+      "notNull": false,
+      "default": null,
+      "identity": "",
+      "generated": ""
+    },
+    {
       "table": "social_sender_sessions",
       "name": "account",
       "type": "text",
@@ -817,6 +899,54 @@ export const expectedSchema: SchemaDescription = {
     }
   ],
   "constraints": [
+    {
+      "table": "social_audit",
+      "name": "social_audit_action_check",
+      "type": "c",
+      "definition": "CHECK ((action = ANY (ARRAY['discovery.start'::text, 'discovery.cancel'::text, 'profile.import'::text, 'profile.opt_out'::text, 'profile.replied'::text, 'profile.archive'::text, 'profile.erase'::text, 'profile.export'::text, 'draft.create'::text, 'draft.edit'::text, 'draft.approve'::text, 'draft.reject'::text, 'draft.delete'::text, 'message.send'::text, 'message.cancel'::text, 'message.retry'::text, 'suppression.add'::text, 'suppression.remove'::text])))",
+      "columns": [
+        "action"
+      ],
+      "references": null,
+      "referencedColumns": [],
+      "onDelete": null
+    },
+    {
+      "table": "social_audit",
+      "name": "social_audit_actor_check",
+      "type": "c",
+      "definition": "CHECK ((length(actor) > 0))",
+      "columns": [
+        "actor"
+      ],
+      "references": null,
+      "referencedColumns": [],
+      "onDelete": null
+    },
+    {
+      "table": "social_audit",
+      "name": "social_audit_pkey",
+      "type": "p",
+      "definition": "PRIMARY KEY (id)",
+      "columns": [
+        "id"
+      ],
+      "references": null,
+      "referencedColumns": [],
+      "onDelete": null
+    },
+    {
+      "table": "social_audit",
+      "name": "social_audit_subject_type_check",
+      "type": "c",
+      "definition": "CHECK ((subject_type = ANY (ARRAY['discovery_job'::text, 'profile'::text, 'draft'::text, 'message'::text, 'suppression'::text])))",
+      "columns": [
+        "subject_type"
+      ],
+      "references": null,
+      "referencedColumns": [],
+      "onDelete": null
+    },
     {
       "table": "social_channel_pacing",
       "name": "social_channel_pacing_channel_check",
@@ -1277,6 +1407,18 @@ export const expectedSchema: SchemaDescription = {
   ],
   "indexes": [
     {
+      "table": "social_audit",
+      "name": "social_audit_actor_id_idx",
+      "definition": "CREATE INDEX social_audit_actor_id_idx ON social_audit USING btree (actor, id DESC)",
+      "valid": true
+    },
+    {
+      "table": "social_audit",
+      "name": "social_audit_profile_id_idx",
+      "definition": "CREATE INDEX social_audit_profile_id_idx ON social_audit USING btree (profile_id, id DESC) WHERE (profile_id IS NOT NULL)",
+      "valid": true
+    },
+    {
       "table": "social_discovery_jobs",
       "name": "social_discovery_jobs_lease_idx",
       "definition": "CREATE INDEX social_discovery_jobs_lease_idx ON social_discovery_jobs USING btree (lease_expires_at) WHERE (status = 'running'::text)",
@@ -1358,6 +1500,12 @@ export const expectedSchema: SchemaDescription = {
       "table": "social_profiles",
       "name": "social_profiles_platform_id_idx",
       "definition": "CREATE INDEX social_profiles_platform_id_idx ON social_profiles USING btree (platform, id DESC)",
+      "valid": true
+    },
+    {
+      "table": "social_profiles",
+      "name": "social_profiles_raw_seen_idx",
+      "definition": "CREATE INDEX social_profiles_raw_seen_idx ON social_profiles USING btree (last_seen_at) WHERE (raw <> '{}'::jsonb)",
       "valid": true
     },
     {
