@@ -1,7 +1,9 @@
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { call, pgAppLayer } from "./support/App.js"
+import { DraftConflict, DraftNotFound } from "../src/Domain/Draft.js"
+import { ProfileId } from "../src/Domain/Profile.js"
+import { apiClient, call, pgAppLayer } from "./support/App.js"
 
 const seed = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
@@ -38,20 +40,20 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
       const ids = yield* Effect.all(
         ["ada.bsky.social", "closed.bsky.social", "noname.bsky.social", "Suppressed.bsky.social", "grace@hachyderm.io"].map(idOf)
       )
-      const reply = yield* call("POST", "/api/social/drafts", {
-        body: {
+      const api = yield* apiClient
+      const reply = yield* api.drafts.create({
+        payload: {
           channel: "bluesky_dm",
           template: "Hi {{firstName|there}}, I liked your posts on {{topic}}.",
           fields: { topic: "Effect" },
-          profileIds: [...ids, 999999]
+          profileIds: [...ids, 999999].map((id) => ProfileId.make(id))
         }
       })
-      expect(reply.status).toBe(201)
-      expect(reply.body.created.map((d: { profileId: number; body: string; status: string }) => [d.profileId, d.body, d.status])).toEqual([
+      expect(reply.created.map((d) => [d.profileId, d.body, d.status])).toEqual([
         [ids[0], "Hi Ada, I liked your posts on Effect.", "draft"],
         [ids[2], "Hi there, I liked your posts on Effect.", "draft"]
       ])
-      const reasons = Object.fromEntries(reply.body.skipped.map((s: { profileId: number; reason: string }) => [s.profileId, s.reason]))
+      const reasons = Object.fromEntries(reply.skipped.map((s) => [s.profileId, s.reason]))
       expect(reasons).toEqual({
         [ids[1]!]: "channel_unavailable",
         [ids[3]!]: "opted_out",
@@ -59,11 +61,11 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
         999999: "not_found"
       })
 
-      const again = yield* call("POST", "/api/social/drafts", {
-        body: { channel: "bluesky_dm", template: "Hello {{displayName}}", profileIds: [ids[0], ids[2]] }
+      const again = yield* api.drafts.create({
+        payload: { channel: "bluesky_dm", template: "Hello {{displayName}}", profileIds: [ids[0]!, ids[2]!].map((id) => ProfileId.make(id)) }
       })
-      expect(again.body.created).toEqual([])
-      expect(again.body.skipped).toEqual([
+      expect(again.created).toEqual([])
+      expect(again.skipped).toEqual([
         { profileId: ids[0], reason: "draft_exists", detail: expect.stringContaining("still open") },
         { profileId: ids[2], reason: "draft_exists", detail: expect.stringContaining("still open") }
       ])
@@ -106,31 +108,31 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Drafts, opt-ou
 
   it.effect("approve, edit (back to draft), reject, delete: each only from the states that allow it", () =>
     Effect.gen(function*() {
-      const octo = yield* idOf("octo")
-      const created = yield* call("POST", "/api/social/drafts", { body: { channel: "webhook", template: "Hey {{handle}}", profileIds: [octo] } })
-      const id = created.body.created[0].id
+      const api = yield* apiClient
+      const octo = ProfileId.make(yield* idOf("octo"))
+      const created = yield* api.drafts.create({ payload: { channel: "webhook", template: "Hey {{handle}}", profileIds: [octo] } })
+      const path = { id: created.created[0]!.id }
       // The approver is the token's holder (no token here: anonymous); a body naming one is refused.
-      const named = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: { approvedBy: "maria" } })
+      const named = yield* call("POST", `/api/social/drafts/${path.id}/approve`, { body: { approvedBy: "maria" } })
       expect(named.status).toBe(400)
       expect(named.body.message).toContain("approvedBy")
-      const approved = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
-      expect(approved.body).toMatchObject({ status: "approved", approvedBy: "anonymous" })
-      const twice = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
-      expect(twice.body).toMatchObject({ _tag: "DraftConflict", message: `Draft ${id} is already approved` })
-      expect(typeof approved.body.approvedAt).toBe("string")
-      const edited = yield* call("PATCH", `/api/social/drafts/${id}`, { body: { body: "Hey octo, a new text" } })
-      expect(edited.body).toMatchObject({ status: "draft", body: "Hey octo, a new text", approvedAt: null, approvedBy: null })
-      const tooLong = yield* call("PATCH", `/api/social/drafts/${id}`, { body: { body: "y".repeat(10_001) } })
+      const approved = yield* api.drafts.approve({ path, payload: {} })
+      expect(approved).toMatchObject({ status: "approved", approvedBy: "anonymous" })
+      expect(typeof approved.approvedAt).toBe("string")
+      const twice = yield* Effect.flip(api.drafts.approve({ path, payload: {} }))
+      expect(twice).toBeInstanceOf(DraftConflict)
+      expect(twice).toMatchObject({ message: `Draft ${path.id} is already approved` })
+      const edited = yield* api.drafts.edit({ path, payload: { body: "Hey octo, a new text" } })
+      expect(edited).toMatchObject({ status: "draft", body: "Hey octo, a new text", approvedAt: null, approvedBy: null })
+      const tooLong = yield* call("PATCH", `/api/social/drafts/${path.id}`, { body: { body: "y".repeat(10_001) } })
       expect(tooLong.status).toBe(400)
-      const rejected = yield* call("POST", `/api/social/drafts/${id}/reject`, { body: { reason: "tone" } })
-      expect(rejected.body).toMatchObject({ status: "rejected", rejectedReason: "tone" })
-      const approveRejected = yield* call("POST", `/api/social/drafts/${id}/approve`, { body: {} })
-      expect(approveRejected.status).toBe(409)
-      expect(approveRejected.body).toMatchObject({ _tag: "DraftConflict", status: "rejected", message: "A rejected draft cannot be approved" })
-      const listed = yield* call("GET", `/api/social/drafts?profileId=${octo}`)
-      expect(listed.body.items.map((d: { id: number }) => d.id)).toEqual([id])
-      expect((yield* call("DELETE", `/api/social/drafts/${id}`)).status).toBe(204)
-      expect((yield* call("GET", `/api/social/drafts/${id}`)).status).toBe(404)
+      expect(yield* api.drafts.reject({ path, payload: { reason: "tone" } })).toMatchObject({ status: "rejected", rejectedReason: "tone" })
+      const approveRejected = yield* Effect.flip(api.drafts.approve({ path, payload: {} }))
+      expect(approveRejected).toMatchObject({ _tag: "DraftConflict", status: "rejected", message: "A rejected draft cannot be approved" })
+      const listed = yield* api.drafts.list({ urlParams: { profileId: octo } })
+      expect(listed.items.map((d) => d.id)).toEqual([path.id])
+      yield* api.drafts.remove({ path })
+      expect(yield* Effect.flip(api.drafts.get({ path }))).toBeInstanceOf(DraftNotFound)
     }))
 
   it.effect("an opt-out suppresses the person, withdraws their open drafts, and blocks new ones", () =>
