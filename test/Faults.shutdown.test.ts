@@ -104,6 +104,7 @@ describe("SIGTERM", () => {
     expect((await inFlight).status).toBe(200)
 
     const finished = await exiting
+    console.log(JSON.stringify({ scenario: "idle, half-sent and slow clients", exitAfterSigtermMs: finished.tookMs, code: finished.code }))
     expect(finished.code, finished.stdout + finished.stderr).toBe(0)
     expect(finished.tookMs).toBeLessThan(Grace + Margin)
     // The half-sent requests were never answered with data, only closed.
@@ -147,10 +148,11 @@ describe("SIGTERM", () => {
     await Promise.all(clients)
     agent.destroy()
 
+    const logged = accessLog(finished.stdout + finished.stderr, path)
+    console.log(JSON.stringify({ scenario: "16 keep-alive clients", exitAfterSigtermMs: finished.tookMs, answered, refusedAfterSigterm: failed, logged: logged.length }))
     expect(finished.code, finished.stderr).toBe(0)
     expect(finished.tookMs).toBeLessThan(Grace + Margin)
     // Every request that reached the service got its answer: the access log and the clients agree.
-    const logged = accessLog(finished.stdout + finished.stderr, path)
     expect(logged.filter((status) => status !== 200)).toEqual([])
     expect(logged.length).toBe(answered)
   }, 90_000)
