@@ -17,6 +17,7 @@ import { toPage } from "./Domain/Page.js"
 import type { ProfileId } from "./Domain/Profile.js"
 import { DraftsRepo } from "./Drafts/Repo.js"
 import {
+  cancelRefusal,
   type ChannelSetup,
   Channels,
   channelSetup,
@@ -136,7 +137,7 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
     /** Takes back a message that is still queued; its draft is approved again. */
     const cancel = Effect.fn("Messages.cancel")(function*(id: MessageId, actor: string) {
       const change = Effect.gen(function*() {
-        const outcome = yield* repo.cancel(id)
+        const outcome = yield* repo.cancel(id, (message) => cancelRefusal(id, message))
         if (outcome._tag !== "Cancelled") return outcome
         // The message's foreign key kept its draft from being deleted: it is there.
         return { ...outcome, draft: Option.getOrThrow(yield* drafts.findById(outcome.draftId)) }
@@ -144,12 +145,12 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
       const outcome = yield* audit.audited(change, (outcome) =>
         outcome._tag === "Cancelled" ? recorded(actor, "message.cancel")({ id, profileId: outcome.draft.profileId, draftId: outcome.draftId }) : [])
       if (outcome._tag === "NotFound") return yield* MessageNotFound.of(id)
-      if (outcome._tag === "NotQueued") {
+      if (outcome._tag === "Refused") {
         return yield* new MessageConflict({
           id,
           status: outcome.status,
-          reason: "not_queued",
-          message: `Only a queued message can be cancelled; message ${id} is ${outcome.status}`
+          reason: outcome.status === "queued" ? "delivery_may_have_begun" : "not_queued",
+          message: outcome.message
         })
       }
       yield* Effect.logInfo(`Message ${id} cancelled; draft ${outcome.draftId} is approved again`)

@@ -478,6 +478,16 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       expect(refused.status).toBe(409)
       expect(refused.body).toMatchObject({ _tag: "MessageConflict", status: "failed", reason: "permanent_failure", message: expect.stringContaining("MessagesDisabled") })
       expect((yield* call("POST", "/api/social/messages/987654/retry")).status).toBe(404)
+
+      // Queued again after an attempt whose answer was never seen: it may have gone out, so it cannot be taken back.
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle) VALUES ('mastodon', 'june@hachyderm.io', 'june@hachyderm.io')`.pipe(Effect.orDie)
+      const unknown = (yield* send(yield* approved("june@hachyderm.io", "mastodon_dm", "Hi June"))).body.id
+      yield* sql`UPDATE social_messages SET attempts = 1, sending_started_at = now(), error_code = 'unavailable',
+        error_detail = 'Mastodon did not answer within 20s', next_attempt_at = now() + interval '1 minute' WHERE id = ${unknown}`.pipe(Effect.orDie)
+      const mayHaveGone = yield* call("POST", `/api/social/messages/${unknown}/cancel`)
+      expect(mayHaveGone.status).toBe(409)
+      expect(mayHaveGone.body).toMatchObject({ _tag: "MessageConflict", status: "queued", reason: "delivery_may_have_begun" })
+      expect((yield* call("GET", `/api/social/messages/${unknown}`)).body.status).toBe("queued")
     }))
   it.effect("calls to every channel name us, carry no tracing headers; a webhook Retry-After given as an HTTP date is honoured", () =>
     Effect.gen(function*() {

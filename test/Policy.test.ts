@@ -2,7 +2,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { Duration, FastCheck as fc } from "effect"
 import { afterFailure, MaxRetryDelay as DiscoveryMaxDelay } from "../src/Discovery/Policy.js"
 import { retryDelay } from "../src/Jobs/Policy.js"
-import { afterSendFailure, MaxRetryDelay as SendMaxDelay, mayClaim, SenderAuthWait, spacingAfterSend } from "../src/Messages/Policy.js"
+import {
+  afterSendFailure,
+  cancelRefusal,
+  MaxRetryDelay as SendMaxDelay,
+  mayClaim,
+  SenderAuthWait,
+  spacingAfterSend
+} from "../src/Messages/Policy.js"
 import { ProviderRateLimited, ProviderRejected, ProviderUnavailable } from "../src/PlatformClient.js"
 
 /** The rules of the job engine, discovery and sending, as pure functions: no database, no clock. */
@@ -86,4 +93,20 @@ describe("A channel's limits", () => {
     expect(gap).toBeGreaterThanOrEqual(min)
     expect(gap).toBeLessThanOrEqual(min + jitter)
   })
+})
+
+describe("Taking a message back", () => {
+  it.prop(
+    "only a queued message, and only while no attempt may have delivered it",
+    [
+      fc.constantFrom("queued", "sending", "sent", "failed"),
+      fc.option(fc.constant("2026-11-26T12:00:00Z"), { nil: null }),
+      fc.option(fc.constantFrom("rate_limited", "sender_auth", "not_configured", "unavailable", "http_503", "abandoned"), { nil: null })
+    ],
+    ([status, sendingStartedAt, errorCode]) => {
+      const refused = cancelRefusal(7, { status, sendingStartedAt, errorCode })
+      const mayHaveGone = sendingStartedAt !== null && !["rate_limited", "sender_auth", "not_configured"].includes(errorCode ?? "")
+      expect(refused === undefined).toBe(status === "queued" && !mayHaveGone)
+    }
+  )
 })

@@ -157,6 +157,26 @@ export const sendRefusal = (
   return undefined
 }
 
+// Answers that say the platform did not take the message: a retry after them cannot deliver it twice.
+const notDelivered = new Set(["rate_limited", "sender_auth", "not_configured"])
+
+/**
+ * Why a message may not be taken back. Only a queued one may; and not one already tried without a clear
+ * "not delivered" (a timeout, a 5xx, a crash): it may have gone out, and only its own retry, with the same
+ * delivery key the platform recognises, can find out without sending it twice.
+ */
+export const cancelRefusal = (
+  id: number,
+  message: { readonly status: string; readonly sendingStartedAt: string | null; readonly errorCode: string | null }
+): string | undefined => {
+  if (message.status !== "queued") return `Only a queued message can be cancelled; message ${id} is ${message.status}`
+  if (message.sendingStartedAt !== null && (message.errorCode === null || !notDelivered.has(message.errorCode))) {
+    return `Message ${id} was already tried (${message.errorCode ?? "outcome unknown"}) and may have been delivered: ` +
+      "it cannot be taken back; its retry, with the same delivery key, finds out without sending it twice"
+  }
+  return undefined
+}
+
 /** Why a failed message may not be queued again: its failure was permanent, or the person or channel is not ready. */
 export const retryRefusalOf = (
   message: { readonly errorCode: string | null },

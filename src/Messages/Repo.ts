@@ -142,12 +142,17 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
      * Takes a message back while it is still queued: it is removed and its draft is approved again, to be
      * sent, edited or rejected. Returns the draft's id, or the status that does not allow it.
      */
-    const cancel = Effect.fn("Messages/Repo.cancel")(function*(id: MessageId) {
+    const cancel = Effect.fn("Messages/Repo.cancel")(function*(
+      id: MessageId,
+      refuse: (message: { readonly status: MessageStatus; readonly sendingStartedAt: string | null; readonly errorCode: string | null }) =>
+        string | undefined
+    ) {
       return yield* db(sql.withTransaction(Effect.gen(function*() {
-        const [row] = yield* sql<{ status: MessageStatus; draftId: DraftId }>`
-          SELECT status, draft_id FROM social_messages WHERE id = ${id} FOR UPDATE`
+        const [row] = yield* sql<{ status: MessageStatus; draftId: DraftId; sendingStartedAt: string | null; errorCode: string | null }>`
+          SELECT status, draft_id, sending_started_at, error_code FROM social_messages WHERE id = ${id} FOR UPDATE`
         if (row === undefined) return { _tag: "NotFound" } as const
-        if (row.status !== "queued") return { _tag: "NotQueued", status: row.status } as const
+        const refusal = refuse(row)
+        if (refusal !== undefined) return { _tag: "Refused", status: row.status, message: refusal } as const
         yield* sql`DELETE FROM social_messages WHERE id = ${id}`
         yield* sql`UPDATE social_drafts SET status = 'approved', updated_at = now() WHERE id = ${row.draftId} AND status = 'sent'`
         return { _tag: "Cancelled", draftId: row.draftId } as const
