@@ -1,5 +1,6 @@
-import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
-import { Data, Duration, Effect, Layer, ParseResult, Schema } from "effect"
+import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
+import { Data, Duration, Effect, Layer, ParseResult, Schema, Stream } from "effect"
+import { storable } from "./Domain/Text.js"
 import { createRequire } from "node:module"
 import { outboundRefusalIn } from "./Outbound/Policy.js"
 
@@ -11,7 +12,16 @@ import { outboundRefusalIn } from "./Outbound/Policy.js"
 // Every error's message is its reason, so whoever logs `error.message` says what happened.
 
 /** Worth retrying: the network, a timeout, a 5xx, a body cut short. */
+/**
+ * A platform's words as we keep them (in `last_error`, `error_detail`, `error_code`): storable in PostgreSQL
+ * whatever the platform sent (no NUL, no lone surrogate), and short.
+ */
+const said = (text: string) => storable(text).slice(0, 1000)
+
 export class ProviderUnavailable extends Data.TaggedError("ProviderUnavailable")<{ readonly reason: string }> {
+  constructor(args: { readonly reason: string }) {
+    super({ reason: said(args.reason) })
+  }
   override get message() {
     return this.reason
   }
@@ -22,6 +32,9 @@ export class ProviderRateLimited extends Data.TaggedError("ProviderRateLimited")
   readonly until: Date
   readonly reason: string
 }> {
+  constructor(args: { readonly until: Date; readonly reason: string }) {
+    super({ until: args.until, reason: said(args.reason) })
+  }
   override get message() {
     return this.reason
   }
@@ -34,6 +47,13 @@ export class ProviderRejected extends Data.TaggedError("ProviderRejected")<{
   readonly status?: number
   readonly code?: string
 }> {
+  constructor(args: { readonly reason: string; readonly status?: number; readonly code?: string }) {
+    super({
+      reason: said(args.reason),
+      ...(args.status !== undefined ? { status: args.status } : {}),
+      ...(args.code !== undefined ? { code: said(args.code).slice(0, 100) } : {})
+    })
+  }
   override get message() {
     return this.reason
   }
@@ -157,6 +177,24 @@ const networkCause = (cause: unknown): string => {
   return text
 }
 
+/** More than any page of people a platform sends: a larger answer is refused rather than held in memory. */
+export const MaxAnswerBytes = 5 * 1024 * 1024
+
+/** The answer's body as text, refused past `MaxAnswerBytes` (a hostile instance could stream without end). */
+const boundedText = (platform: string, response: HttpClientResponse.HttpClientResponse) => {
+  const tooLarge = () => new ProviderRejected({ reason: `${platform} answered with more than ${MaxAnswerBytes} bytes` })
+  if (Number(response.headers["content-length"] ?? 0) > MaxAnswerBytes) return Effect.fail(tooLarge())
+  return response.stream.pipe(
+    Stream.runFoldEffect({ chunks: [] as Array<Uint8Array>, size: 0 }, (read, chunk) => {
+      const size = read.size + chunk.length
+      if (size > MaxAnswerBytes) return Effect.fail(tooLarge())
+      read.chunks.push(chunk)
+      return Effect.succeed({ chunks: read.chunks, size })
+    }),
+    Effect.map((read) => Buffer.concat(read.chunks, read.size).toString("utf8"))
+  )
+}
+
 export interface FetchedJson<A> {
   readonly body: A
   /** The JSON as the platform sent it, unknown keys included: what profiles keep as their raw payload. */
@@ -194,7 +232,7 @@ export const fetchJson = <A, I>(
         ResponseError: (error) => new ProviderUnavailable({ reason: `${platform} answered badly: ${error.message}` })
       })
     )
-    const text = yield* response.text.pipe(
+    const text = yield* boundedText(platform, response).pipe(
       Effect.timeoutFail({
         duration: timeout,
         onTimeout: () => new ProviderUnavailable({ reason: `${platform} stalled while sending its answer` })
