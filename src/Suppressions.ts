@@ -4,7 +4,7 @@ import { Effect, Either, ParseResult, Schema } from "effect"
 import { Audit } from "./Audit.js"
 import { ImportRejected } from "./Domain/Import.js"
 import { toPage } from "./Domain/Page.js"
-import { NewSuppression, type Suppression, SuppressionNotFound } from "./Domain/Suppression.js"
+import { NewSuppression, type Suppression, SuppressionNotFound, SuppressionProtected } from "./Domain/Suppression.js"
 import { normaliseSuppression } from "./Suppressions/Policy.js"
 import { type SuppressionEntry, SuppressionsRepo } from "./Suppressions/Repo.js"
 
@@ -43,9 +43,15 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
     })
 
     const remove = Effect.fn("Suppressions.remove")(function*(id: number, actor: string) {
-      const removed = yield* audit.audited(repo.remove(id), (removed) =>
-        removed ? [{ actor, action: "suppression.remove" as const, subjectType: "suppression" as const, subjectId: id, profileId: null }] : [])
-      if (!removed) return yield* new SuppressionNotFound({ id, message: `No suppression with id ${id}` })
+      const outcome = yield* audit.audited(repo.remove(id), (outcome) =>
+        outcome === "removed" ? [{ actor, action: "suppression.remove" as const, subjectType: "suppression" as const, subjectId: id, profileId: null }] : [])
+      if (outcome === "missing") return yield* new SuppressionNotFound({ id, message: `No suppression with id ${id}` })
+      if (outcome === "protected") {
+        return yield* new SuppressionProtected({
+          id,
+          message: `Suppression ${id} was left by an erasure: without it the erased person could be stored again. It cannot be removed`
+        })
+      }
     })
 
     /** `platform,handle[,reason]` rows; each row accepted or rejected with its line and reason. */

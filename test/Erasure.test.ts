@@ -130,7 +130,12 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Erasure (GDPR 
       const usedAfter = ok(yield* call("GET", "/api/social/channels")).find((c: { channel: string }) => c.channel === "webhook")
       expect(usedAfter.sentLast24h).toBe(usedBefore.sentLast24h)
       const list = ok(yield* call("GET", "/api/social/suppressions?limit=100"))
-      expect(list.items.filter((s: { handle: string }) => s.handle.startsWith("hmac:")).length).toBe(3)
+      const hashed = list.items.filter((s: { handle: string }) => s.handle.startsWith("hmac:"))
+      expect(hashed.length).toBe(3)
+      // Those entries are what keeps the person from being stored again: they cannot be removed.
+      const removal = yield* call("DELETE", `/api/social/suppressions/${hashed[0].id}`)
+      expect(removal.status).toBe(409)
+      expect(removal.body).toMatchObject({ _tag: "SuppressionProtected" })
       const exported = ok(yield* call("GET", `/api/social/profiles/${id}/export`))
       expect(exported.profile).toMatchObject({ raw: {}, handle: "[erased]", location: null, url: null, avatarUrl: null })
       expect(exported.drafts[0].body).toBe("[erased]")

@@ -24,7 +24,7 @@ import {
   Unprocessable,
   UnsupportedMediaType
 } from "../src/Domain/Server.js"
-import { SuppressionNotFound } from "../src/Domain/Suppression.js"
+import { SuppressionNotFound, SuppressionProtected } from "../src/Domain/Suppression.js"
 import { Drafts } from "../src/Drafts.js"
 import { Health } from "../src/Health.js"
 import { Messages } from "../src/Messages.js"
@@ -57,6 +57,7 @@ const statusOf = {
   DraftConflict: 409,
   DraftInvalid: 422,
   SuppressionNotFound: 404,
+  SuppressionProtected: 409,
   MessageNotFound: 404,
   SendRefused: 409,
   DiscoveryJobFinished: 409,
@@ -85,6 +86,7 @@ const DeclaredError = Schema.Union(
   DraftConflict,
   DraftInvalid,
   SuppressionNotFound,
+  SuppressionProtected,
   MessageNotFound,
   SendRefused,
   DiscoveryJobFinished,

@@ -39,3 +39,10 @@ export class SuppressionNotFound extends Schema.TaggedError<SuppressionNotFound>
   { id: Schema.Int, message: Schema.String },
   HttpApiSchema.annotations({ status: 404 })
 ) {}
+
+/** An entry left by an erasure: the only thing that keeps an erased person from being stored again. */
+export class SuppressionProtected extends Schema.TaggedError<SuppressionProtected>()(
+  "SuppressionProtected",
+  { id: Schema.Int, message: Schema.String },
+  HttpApiSchema.annotations({ status: 409 })
+) {}

@@ -80,10 +80,14 @@ export class DraftsRepo extends Effect.Service<DraftsRepo>()("Drafts/Repo", {
     const insertMany = Effect.fn("Drafts/Repo.insertMany")(function*(drafts: ReadonlyArray<NewDraft>) {
       if (drafts.length === 0) return []
       const json = JSON.stringify(drafts.map((d) => ({ profile_id: d.profileId, channel: d.channel, template: d.template, body: d.body })))
+      // The people are locked while their drafts go in, and an erased one gets none: an erasure that commits
+      // meanwhile either waits for these drafts (and blanks them) or is seen here.
       const rows = yield* sql`
         INSERT INTO social_drafts (profile_id, channel, template, body)
         SELECT d.profile_id, d.channel, d.template, d.body
         FROM jsonb_to_recordset(${json}::jsonb) AS d(profile_id bigint, channel text, template text, body text)
+        JOIN social_profiles p ON p.id = d.profile_id AND p.erased_at IS NULL
+        FOR SHARE OF p
         RETURNING ${sql.literal(columns)}`.pipe(Effect.catchTag("SqlError", mapSqlError))
       return yield* Schema.decodeUnknown(Schema.Array(Draft))(rows).pipe(Effect.orDie)
     })

@@ -282,6 +282,9 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
 
     const settle = (id: MessageId, owner: string, assignments: Statement.Fragment) => db(leases.settle(id, owner, assignments))
 
+    /** True in a statement on `social_messages` when the message's person has been erased. */
+    const erased = sql`EXISTS (SELECT 1 FROM social_profiles e WHERE e.id = social_messages.profile_id AND e.erased_at IS NOT NULL)`
+
     /** Delivered: the message is sent and the person contacted, in one transaction. */
     const markSent = Effect.fn("Messages/Repo.markSent")(function*(
       id: MessageId,
@@ -290,9 +293,11 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
       conversationId: string | null
     ) {
       return yield* db(sql.withTransaction(Effect.gen(function*() {
-        const rows = yield* sql`UPDATE social_messages SET status = 'sent', sent_at = now(), provider_message_id = ${providerMessageId},
-            conversation_id = coalesce(${conversationId}, conversation_id), error_code = NULL, error_detail = NULL,
-            lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+        // A person erased while the call ran keeps nothing of the delivery but its status and time.
+        const rows = yield* sql`UPDATE social_messages SET status = 'sent', sent_at = now(),
+            provider_message_id = CASE WHEN ${erased} THEN NULL ELSE ${providerMessageId} END,
+            conversation_id = CASE WHEN ${erased} THEN NULL ELSE coalesce(${conversationId}, conversation_id) END,
+            error_code = NULL, error_detail = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
           WHERE ${leases.fenced(id, owner)} RETURNING profile_id`
         const profileId = (rows[0] as { profileId: number } | undefined)?.profileId
         if (profileId !== undefined) {
@@ -349,7 +354,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
 
     /** Recorded before a call whose outcome we must be able to find again after a crash. */
     const rememberConversation = Effect.fn("Messages/Repo.rememberConversation")(function*(id: MessageId, owner: string, conversationId: string) {
-      return yield* db(sql`UPDATE social_messages SET conversation_id = ${conversationId} WHERE ${leases.fenced(id, owner)}`)
+      return yield* db(sql`UPDATE social_messages SET conversation_id = ${conversationId} WHERE ${leases.fenced(id, owner)} AND NOT ${erased}`)
     })
 
     const session = Effect.fn("Messages/Repo.session")(function*(account: string) {

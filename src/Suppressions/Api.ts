@@ -5,7 +5,7 @@ import { IdFromString } from "../Domain/Id.js"
 import { ImportRejected } from "../Domain/Import.js"
 import { ImportBody } from "../Domain/Server.js"
 import { Cursor, Page, PageLimit } from "../Domain/Page.js"
-import { NewSuppression, Suppression, SuppressionNotFound } from "../Domain/Suppression.js"
+import { NewSuppression, Suppression, SuppressionNotFound, SuppressionProtected } from "../Domain/Suppression.js"
 
 export class SuppressionsApi extends HttpApiGroup.make("suppressions")
   .add(
@@ -19,6 +19,7 @@ export class SuppressionsApi extends HttpApiGroup.make("suppressions")
       .setPath(Schema.Struct({ id: IdFromString }))
       .addSuccess(HttpApiSchema.NoContent)
       .addError(SuppressionNotFound)
+      .addError(SuppressionProtected)
   )
   .add(
     HttpApiEndpoint.post("import", "/suppressions/import")

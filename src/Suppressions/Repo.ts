@@ -47,11 +47,12 @@ export class SuppressionsRepo extends Effect.Service<SuppressionsRepo>()("Suppre
       return yield* decode(rows).pipe(Effect.orDie)
     })
 
+    /** Removes an entry, unless an erasure made it; says which happened. */
     const remove = Effect.fn("Suppressions/Repo.remove")(function*(id: number) {
-      const rows = yield* sql`DELETE FROM social_suppressions WHERE id = ${id} RETURNING id`.pipe(
-        Effect.catchTag("SqlError", mapSqlError)
-      )
-      return rows.length > 0
+      const [row] = yield* sql<{ hashed: boolean }>`WITH entry AS (SELECT id, handle LIKE 'hmac:%' AS hashed FROM social_suppressions WHERE id = ${id}),
+          removed AS (DELETE FROM social_suppressions WHERE id IN (SELECT id FROM entry WHERE NOT hashed) RETURNING id)
+        SELECT hashed FROM entry`.pipe(Effect.catchTag("SqlError", mapSqlError))
+      return row === undefined ? "missing" as const : row.hashed ? "protected" as const : "removed" as const
     })
 
     return { addMany, list, remove } as const
