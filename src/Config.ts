@@ -152,13 +152,19 @@ const settings = Config.all({
   migrationLockTimeout: Config.duration("MIGRATION_LOCK_TIMEOUT").pipe(Config.withDefault(Duration.seconds(60))),
   maxBodyBytes: positiveInt("MAX_BODY_BYTES", 1024 * 1024),
   maxImportBytes: positiveInt("MAX_IMPORT_BYTES", 16 * 1024 * 1024),
-  shutdownGrace: Config.duration("SHUTDOWN_GRACE").pipe(Config.withDefault(Duration.seconds(10))),
+  shutdownGrace: positiveDuration("SHUTDOWN_GRACE", Duration.seconds(10)),
   http: Config.all({
-    headersTimeout: Config.duration("HTTP_HEADERS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(10))),
-    requestTimeout: Config.duration("HTTP_REQUEST_TIMEOUT").pipe(Config.withDefault(Duration.seconds(30))),
-    keepAliveTimeout: Config.duration("HTTP_KEEP_ALIVE_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5))),
+    headersTimeout: positiveDuration("HTTP_HEADERS_TIMEOUT", Duration.seconds(10)),
+    requestTimeout: positiveDuration("HTTP_REQUEST_TIMEOUT", Duration.seconds(30)),
+    keepAliveTimeout: positiveDuration("HTTP_KEEP_ALIVE_TIMEOUT", Duration.seconds(5)),
     maxConnections: positiveInt("MAX_CONNECTIONS", 1000)
-  }),
+  }).pipe(
+    // Node refuses a header timeout longer than the whole request's.
+    Config.validate({
+      message: "HTTP_HEADERS_TIMEOUT must not be longer than HTTP_REQUEST_TIMEOUT",
+      validation: (http) => Duration.lessThanOrEqualTo(http.headersTimeout, http.requestTimeout)
+    })
+  ),
   retryAfterSeconds: positiveInt("RETRY_AFTER_SECONDS", 5),
   logLevel: Config.string("LOG_LEVEL").pipe(
     Config.mapOrFail((value) => {

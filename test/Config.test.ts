@@ -63,6 +63,12 @@ describe("AppConfig", () => {
       expect((yield* load({ API_TOKEN: "s3cret-token", HOST: "10.0.0.5" })).host).toBe("10.0.0.5")
     }))
 
+  it.effect("a header timeout longer than the request timeout fails startup naming it", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(load({ HTTP_HEADERS_TIMEOUT: "40 seconds", HTTP_REQUEST_TIMEOUT: "30 seconds" }))
+      expect(String(error)).toContain("HTTP_HEADERS_TIMEOUT")
+    }))
+
   for (
     const [name, value] of [
       ["PORT", "abc"],
@@ -79,6 +85,8 @@ describe("AppConfig", () => {
       ["SUPPRESSION_KEY", "too-short"],
       ["RAW_RETENTION", "0 days"],
       ["SHUTDOWN_GRACE", "later"],
+      ["SHUTDOWN_GRACE", "0 seconds"],
+      ["HTTP_KEEP_ALIVE_TIMEOUT", "0 seconds"],
       ["MAX_CONNECTIONS", "0"],
       ["HTTP_HEADERS_TIMEOUT", "x"]
     ] as const

@@ -21,9 +21,10 @@ export const make = (options: { readonly host: string; readonly port: number }) 
     const { http, maxBodyBytes, maxImportBytes, shutdownGrace } = yield* AppConfig
     const lifecycle = yield* Lifecycle
     const server = createServer({
-      headersTimeout: Duration.toMillis(http.headersTimeout),
-      requestTimeout: Duration.toMillis(http.requestTimeout),
-      keepAliveTimeout: Duration.toMillis(http.keepAliveTimeout),
+      // Node takes whole milliseconds only.
+      headersTimeout: Math.ceil(Duration.toMillis(http.headersTimeout)),
+      requestTimeout: Math.ceil(Duration.toMillis(http.requestTimeout)),
+      keepAliveTimeout: Math.ceil(Duration.toMillis(http.keepAliveTimeout)),
       connectionsCheckingInterval: TimeoutCheckInterval
     })
     server.maxConnections = http.maxConnections
