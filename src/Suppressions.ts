@@ -2,7 +2,7 @@ import { parse } from "csv-parse/sync"
 import { stringify } from "csv-stringify/sync"
 import { Effect, Either, ParseResult, Schema } from "effect"
 import { Audit } from "./Audit.js"
-import { ImportRejected } from "./Domain/Import.js"
+import { ImportRejected, MaxImportRows } from "./Domain/Import.js"
 import { toPage } from "./Domain/Page.js"
 import { NewSuppression, type Suppression, SuppressionNotFound, SuppressionProtected } from "./Domain/Suppression.js"
 import { normaliseSuppression } from "./Suppressions/Policy.js"
@@ -62,6 +62,9 @@ export class Suppressions extends Effect.Service<Suppressions>()("Suppressions",
         >,
         catch: (error) => new ImportRejected({ message: `The CSV could not be read: ${(error as Error).message}` })
       })
+      if (rows.length > MaxImportRows) {
+        return yield* new ImportRejected({ message: `At most ${MaxImportRows} rows per import; this file has ${rows.length}` })
+      }
       if (rows.length > 0 && !("platform" in rows[0]!.record && "handle" in rows[0]!.record)) {
         return yield* new ImportRejected({ message: "The CSV needs a header row with platform and handle" })
       }

@@ -56,6 +56,13 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("The edge", (it
       expect(reply.body).toEqual({ accepted: 2, rejected: [] })
       const elsewhere = yield* rawCall("POST", "/api/social/suppressions", { headers: { "content-type": "text/csv" }, body: "a,b" })
       expect(elsewhere.status).toBe(415)
+      // As many rows as a profile import at most, whole or not at all.
+      const huge = yield* rawCall("POST", "/api/social/suppressions/import", {
+        headers: { "content-type": "text/csv" },
+        body: "platform,handle\n" + Array.from({ length: 10_001 }, (_, i) => `github,many${i}`).join("\n")
+      })
+      expect(huge.status).toBe(400)
+      expect(huge.body).toMatchObject({ _tag: "ImportRejected", message: expect.stringContaining("At most 10000 rows") })
     }))
 
   it.effect("a body over MAX_BODY_BYTES is a 413 naming it; an import may be as large as MAX_IMPORT_BYTES", () =>

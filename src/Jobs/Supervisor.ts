@@ -1,6 +1,11 @@
 import { Cause, Effect, Schedule } from "effect"
 import type { WorkerStatus } from "../Domain/Worker.js"
 
+const kindOf = (error: unknown): string => {
+  const tag = (error as { _tag?: unknown } | null)?._tag
+  return typeof tag === "string" ? tag : error instanceof Error ? error.name : "defect"
+}
+
 const FailingWindow = 10 * 60_000
 const FailingCrashes = 3
 
@@ -25,7 +30,8 @@ export class Supervisor extends Effect.Service<Supervisor>()("Jobs/Supervisor", 
         const now = Date.now()
         state.restarts++
         state.crashes = [...state.crashes.filter((at) => now - at < FailingWindow), now]
-        state.lastError = Cause.pretty(cause).split("\n")[0]!.slice(0, 500)
+        // Readiness is public: it names the kind of failure; the log has the whole of it.
+        state.lastError = kindOf(Cause.squash(cause))
         state.lastErrorAt = now
       })
 
