@@ -1,11 +1,11 @@
 import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { AppConfig } from "../Config.js"
 import { DefaultDiscoveryLimit } from "../Domain/DiscoveryJob.js"
 import { storableProfile } from "../Domain/Profile.js"
 import { LeaseLost, runPool } from "../Jobs/Pool.js"
 import { Supervisor } from "../Jobs/Supervisor.js"
-import { PlatformHttpClient, ProviderRejected } from "../PlatformClient.js"
+import { PlatformHttpClient, ProviderRateLimited } from "../PlatformClient.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { mapSqlError } from "../Sql.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
@@ -14,6 +14,9 @@ import { afterFailure } from "./Policy.js"
 import type { Provider } from "./Provider.js"
 import { Providers } from "./Providers.js"
 import { DiscoveryRepo, type LeasedJob } from "./Repo.js"
+
+/** How long a job waits for the suppression key before it looks again. */
+const KeyMissingWait = Duration.minutes(15)
 
 /**
  * Runs discovery jobs inside each instance on the job engine (`src/Jobs/`): `DISCOVERY_WORKERS` loops claim
@@ -45,7 +48,9 @@ export class DiscoveryWorker extends Effect.Service<DiscoveryWorker>()("Discover
             Effect.gen(function*() {
               // People erased on request are skipped: never stored again.
               const erased = yield* erasure.erasedAmong(batch).pipe(
-                Effect.catchTag("SuppressionKeyMissing", (error) => new ProviderRejected({ reason: error.message }))
+                // Without the key the erased cannot be recognised: the job waits for it, as for a rate limit.
+                Effect.catchTag("SuppressionKeyMissing", (error) =>
+                  new ProviderRateLimited({ until: new Date(Date.now() + Duration.toMillis(KeyMissingWait)), reason: error.message }))
               )
               const { inserted } = yield* profiles.upsertMany(batch.filter((_, i) => !erased.has(i)), { source: "discovery", jobId: job.id })
               const held = yield* jobs.recordPage(job.id, job.owner, { found: batch.length, inserted, state: page.next ?? state, last })
