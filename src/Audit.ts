@@ -26,6 +26,7 @@ export class Audit extends Effect.Service<Audit>()("Audit", {
         // Inside the failed transaction no other table could be looked up: name every missing one now.
         Effect.catchIf((error) => (error as { _tag?: unknown })._tag === "TablesMissing", (error) =>
           missingTables.pipe(
+            Effect.provideService(SqlClient.SqlClient, sql),
             Effect.map((tables) => (tables.length > 0 ? TablesMissing.of(tables) : error)),
             Effect.orElseSucceed(() => error),
             Effect.flatMap(Effect.fail)

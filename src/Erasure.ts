@@ -32,8 +32,9 @@ export class Erasure extends Effect.Service<Erasure>()("Erasure", {
           : Effect.void)
 
     const erase = Effect.fn("Erasure.erase")(function*(id: ProfileId, actor: string) {
+      // Checked before a key is made: a new key beside entries hashed with a lost one would hide the loss.
+      yield* requireOneKey(yield* keys.current)
       const key = yield* keys.orCreate
-      yield* requireOneKey(Option.some(key))
       const report = yield* audit.audited(
         Effect.gen(function*() {
           yield* repo.lockForErasure

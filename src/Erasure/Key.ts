@@ -44,10 +44,18 @@ export class SuppressionKey extends Effect.Service<SuppressionKey>()("Erasure/Ke
     const file = Option.isNone(config.databaseUrl) ? keyFileOf(config.pgliteDataDir) : undefined
     let cached: Keyed | undefined = Option.getOrUndefined(Option.map(config.suppressionKey, keyed))
 
+    const fileFailed = (what: string) => (error: unknown) =>
+      new SuppressionKeyMissing({
+        message: `The suppression key file ${file} could not be ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`
+      })
+
     /** The key, if there is one yet. */
-    const current = Effect.sync((): Option.Option<Keyed> => {
-      if (cached === undefined && file !== undefined) cached = Option.getOrUndefined(Option.map(readKey(file), keyed))
-      return Option.fromNullable(cached)
+    const current = Effect.try({
+      try: (): Option.Option<Keyed> => {
+        if (cached === undefined && file !== undefined) cached = Option.getOrUndefined(Option.map(readKey(file), keyed))
+        return Option.fromNullable(cached)
+      },
+      catch: fileFailed("read")
     })
 
     /** The key, generated now on the embedded database if there is none yet. */
@@ -60,12 +68,15 @@ export class SuppressionKey extends Effect.Service<SuppressionKey>()("Erasure/Ke
             "unchanged, since erased people are recognised only by identifiers hashed with it"
         })
       }
-      yield* Effect.sync(() => {
-        try {
-          writeFileSync(file, randomBytes(32).toString("base64url") + "\n", { flag: "wx", mode: 0o600 })
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
-        }
+      yield* Effect.try({
+        try: () => {
+          try {
+            writeFileSync(file, randomBytes(32).toString("base64url") + "\n", { flag: "wx", mode: 0o600 })
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
+          }
+        },
+        catch: fileFailed("written")
       })
       yield* Effect.logInfo(`Generated the suppression key for erasures in ${file}; keep it with the data`)
       return Option.getOrThrow(yield* current)
