@@ -14,6 +14,9 @@ export interface Leased {
 /** The work is no longer this claim's: cancelled, or taken over after its lease ran out. */
 export class LeaseLost extends Data.TaggedError("LeaseLost")<{ readonly id: number }> {}
 
+/** How long handing work back at shutdown may take before it is left to the lease. */
+const ReleaseWithin = Duration.seconds(1)
+
 /** This process, as lease owners name it; each claim adds a token of its own. */
 export const instance = `${hostname()}/${process.pid}`
 
@@ -78,7 +81,8 @@ export const runPool = <J extends Leased, R>(options: PoolOptions<J, R>) =>
     const work = (claimed: J) =>
       options.run(claimed).pipe(
         Effect.raceFirst(keepLease(claimed)),
-        Effect.onInterrupt(() => options.release(claimed).pipe(Effect.ignore)),
+        // Bounded: a database that does not answer must not hold the shutdown past its grace; the lease ends anyway.
+        Effect.onInterrupt(() => options.release(claimed).pipe(Effect.disconnect, Effect.timeoutOption(ReleaseWithin), Effect.ignore)),
         Effect.catchAllCause((cause) => {
           if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
           const lost = Cause.failureOption(cause).pipe(Option.filter((error): error is LeaseLost => error instanceof LeaseLost))
