@@ -3,6 +3,7 @@ import { Audit } from "./Audit.js"
 import { Erasure } from "./Erasure.js"
 import { toPage } from "./Domain/Page.js"
 import type { Platform } from "./Domain/Platform.js"
+import { entryForProfile } from "./Suppressions/Policy.js"
 import { type ProfileId, ProfileNotFound, type ProfileStatus } from "./Domain/Profile.js"
 import { ImportRejected, type ImportRequest, MaxImportRows } from "./Domain/Import.js"
 import { parseImport } from "./Profiles/Import.js"
@@ -82,7 +83,7 @@ export class Profiles extends Effect.Service<Profiles>()("Profiles", {
     })
 
     const optOut = Effect.fn("Profiles.optOut")(function*(id: ProfileId, reason: string | undefined, actor: string) {
-      if (!(yield* audit.audited(repo.optOut(id, reason ?? null), recorded(actor, "profile.opt_out", id)))) return yield* ProfileNotFound.of(id)
+      if (!(yield* audit.audited(repo.optOut(id, reason ?? null, entryForProfile), recorded(actor, "profile.opt_out", id)))) return yield* ProfileNotFound.of(id)
       yield* Effect.logInfo(`Profile ${id} opted out`)
       return yield* get(id)
     })

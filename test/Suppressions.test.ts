@@ -60,6 +60,9 @@ describe("Suppression entries", () => {
       handle: "ada-lovelace",
       externalId: "https://www.linkedin.com/in/ada-lovelace"
     })
+    // A slug pasted percent-encoded is the same person as its URL form.
+    expect(key("linkedin", "jos%C3%A9-garc%C3%ADa")).toEqual(key("linkedin", "https://www.linkedin.com/in/jos%C3%A9-garc%C3%ADa"))
+    expect(key("linkedin", "jos%C3%A9-garc%C3%ADa")).toEqual(key("linkedin", "José-García"))
     expect(normaliseSuppression("mastodon", "@alone")).toEqual(Either.left(expect.stringContaining("user@host")))
     expect(Either.isLeft(normaliseSuppression("bluesky", "https://example.com/somebody"))).toBe(true)
     expect(Either.isLeft(normaliseSuppression("github", "not a login"))).toBe(true)

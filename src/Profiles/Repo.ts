@@ -110,14 +110,22 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
      * Marks the person opted out, puts them on the suppression list (which outlives the profile), and
      * withdraws their open drafts, in one transaction.
      */
-    const optOut = Effect.fn("Profiles/Repo.optOut")(function*(id: ProfileId, reason: string | null) {
+    const optOut = Effect.fn("Profiles/Repo.optOut")(function*(
+      id: ProfileId,
+      reason: string | null,
+      entryOf: (profile: { readonly platform: Platform; readonly handle: string; readonly externalId: string }) => {
+        readonly handle: string
+        readonly externalId: string | null
+      }
+    ) {
       return yield* sql.withTransaction(Effect.gen(function*() {
-        const [profile] = yield* sql<{ platform: string; handle: string; externalId: string }>`
+        const [profile] = yield* sql<{ platform: Platform; handle: string; externalId: string }>`
           UPDATE social_profiles SET status = 'opted_out', opted_out_at = coalesce(opted_out_at, now()), updated_at = now()
           WHERE id = ${id} RETURNING platform, handle, external_id`
         if (profile === undefined) return false
+        const entry = entryOf(profile)
         yield* sql`INSERT INTO social_suppressions (platform, handle, external_id, reason)
-          VALUES (${profile.platform}, ${profile.handle}, ${profile.externalId}, ${reason})
+          VALUES (${profile.platform}, ${entry.handle}, ${entry.externalId}, ${reason})
           ON CONFLICT (platform, lower(handle)) DO UPDATE SET reason = coalesce(EXCLUDED.reason, social_suppressions.reason),
             external_id = coalesce(EXCLUDED.external_id, social_suppressions.external_id)`
         yield* sql`UPDATE social_drafts SET status = 'rejected', rejected_reason = 'The person opted out', updated_at = now()

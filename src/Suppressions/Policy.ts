@@ -29,16 +29,18 @@ const examples: Record<Platform, string> = {
 const refuse = (platform: Platform, input: string) =>
   Either.left(`"${input.slice(0, 100)}" is not a ${platform} handle; expected ${examples[platform]}`)
 
+const decoded = (text: string) => {
+  try {
+    return decodeURIComponent(text)
+  } catch {
+    return text
+  }
+}
+
 /** The part of a profile URL that names the person, if `input` is such a URL for `platform`. */
 const fromUrl = (platform: Platform, url: URL): string | undefined => {
   const host = url.hostname.toLowerCase().replace(/^www\./, "")
-  const parts = url.pathname.split("/").filter((p) => p.length > 0).map((p) => {
-    try {
-      return decodeURIComponent(p)
-    } catch {
-      return p
-    }
-  })
+  const parts = url.pathname.split("/").filter((p) => p.length > 0).map(decoded)
   switch (platform) {
     case "bluesky":
       return host === "bsky.app" && parts[0] === "profile" && parts[1] !== undefined ? parts[1] : undefined
@@ -53,6 +55,14 @@ const fromUrl = (platform: Platform, url: URL): string | undefined => {
       return host.endsWith("linkedin.com") && parts[0] === "in" && parts[1] !== undefined ? parts[1] : undefined
   }
 }
+
+/**
+ * The entry an opt-out leaves for a profile we hold: its handle as the list keeps handles, and its stable id.
+ */
+export const entryForProfile = (profile: { readonly platform: Platform; readonly handle: string; readonly externalId: string }): SuppressionKey => ({
+  handle: Either.match(normaliseSuppression(profile.platform, profile.handle), { onLeft: () => profile.handle, onRight: (entry) => entry.handle }),
+  externalId: profile.externalId
+})
 
 /**
  * The entry for what was typed, or why it names nobody. Idempotent: a normalised handle normalises to itself,
@@ -98,7 +108,8 @@ export const normaliseSuppression = (platform: Platform, raw: string): Either.Ei
         : refuse(platform, input)
     }
     case "linkedin": {
-      const slug = text.replace(/^@/, "").toLowerCase()
+      // As the URL form is read: a slug pasted percent-encoded is the same person.
+      const slug = decoded(text.replace(/^@/, "")).toLowerCase()
       return LinkedinSlug.test(slug)
         ? Either.right({ handle: slug, externalId: `https://www.linkedin.com/in/${slug}` })
         : refuse(platform, input)
