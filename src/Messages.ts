@@ -17,6 +17,7 @@ import { toPage } from "./Domain/Page.js"
 import type { ProfileId } from "./Domain/Profile.js"
 import { DraftsRepo } from "./Drafts/Repo.js"
 import {
+  attemptsKeptOnRetry,
   cancelRefusal,
   type ChannelSetup,
   Channels,
@@ -163,7 +164,7 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
         repo.retry(id, (message, facts) =>
           message.status === "sent"
             ? { reason: "already_sent", message: `Message ${id} was sent; it is not sent again` }
-            : retryRefusalOf(message, facts, setup[message.channel])),
+            : retryRefusalOf(message, facts, setup[message.channel]), attemptsKeptOnRetry),
         (outcome) => (outcome._tag === "Queued" && outcome.fresh ? recorded(actor, "message.retry")(outcome.message) : [])
       )
       switch (outcome._tag) {

@@ -489,6 +489,34 @@ layer(App, { timeout: "60 seconds", excludeTestServices: true })("Sending throug
       expect(mayHaveGone.body).toMatchObject({ _tag: "MessageConflict", status: "queued", reason: "delivery_may_have_begun" })
       expect((yield* call("GET", `/api/social/messages/${unknown}`)).body.status).toBe("queued")
     }))
+  it.effect("Mastodon: a try of unknown outcome older than the key's hour is not repeated; it fails as delivery_unknown for a person to check", () =>
+    Effect.gen(function*() {
+      const { mastodon } = yield* Channels
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`INSERT INTO social_profiles (platform, external_id, handle)
+        VALUES ('mastodon', 'kim@hachyderm.io', 'kim@hachyderm.io'), ('mastodon', 'lou@hachyderm.io', 'lou@hachyderm.io')`.pipe(Effect.orDie)
+      const [old, recent] = [
+        (yield* send(yield* approved("kim@hachyderm.io", "mastodon_dm", "Hi Kim"))).body.id,
+        (yield* send(yield* approved("lou@hachyderm.io", "mastodon_dm", "Hi Lou"))).body.id
+      ]
+      // Both timed out on their last try; Kim's first try was two hours ago, Lou's ten minutes ago.
+      yield* sql`UPDATE social_messages SET status = 'failed', attempts = 5, error_code = 'unavailable',
+          error_detail = 'Mastodon did not answer within 20s',
+          sending_started_at = now() - CASE WHEN id = ${old} THEN interval '2 hours' ELSE interval '10 minutes' END
+        WHERE id IN (${old}, ${recent})`.pipe(Effect.orDie)
+      for (const id of [old, recent]) {
+        expect((yield* call("POST", `/api/social/messages/${id}/retry`)).body).toMatchObject({ status: "queued", attempts: 1 })
+      }
+      const [kim, lou] = yield* withSender(Effect.all([settled(old), settled(recent)]))
+      expect(kim).toMatchObject({ status: "failed", errorCode: "delivery_unknown", errorDetail: expect.stringContaining("Check the conversation") })
+      expect(lou).toMatchObject({ status: "sent", attempts: 2 })
+      expect(mastodon.statuses.filter((status) => status.status.startsWith("@kim@"))).toHaveLength(0)
+      expect(mastodon.statuses.filter((status) => status.status.startsWith("@lou@"))).toHaveLength(1)
+      const again = yield* call("POST", `/api/social/messages/${old}/retry`)
+      expect(again.status).toBe(409)
+      expect(again.body).toMatchObject({ reason: "permanent_failure", message: expect.stringContaining("check the conversation") })
+    }))
+
   it.effect("calls to every channel name us, carry no tracing headers; a webhook Retry-After given as an HTTP date is honoured", () =>
     Effect.gen(function*() {
       const { hook, mastodon, pds } = yield* Channels

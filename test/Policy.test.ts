@@ -1,12 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, FastCheck as fc } from "effect"
+import type { Channel } from "../src/Domain/Draft.js"
 import { afterFailure, MaxRetryDelay as DiscoveryMaxDelay } from "../src/Discovery/Policy.js"
 import { retryDelay } from "../src/Jobs/Policy.js"
 import {
   afterSendFailure,
+  attemptsKeptOnRetry,
   cancelRefusal,
+  MastodonKeyWindow,
   MaxRetryDelay as SendMaxDelay,
   mayClaim,
+  repostRisk,
   SenderAuthWait,
   spacingAfterSend
 } from "../src/Messages/Policy.js"
@@ -107,6 +111,39 @@ describe("Taking a message back", () => {
       const refused = cancelRefusal(7, { status, sendingStartedAt, errorCode })
       const mayHaveGone = sendingStartedAt !== null && !["rate_limited", "sender_auth", "not_configured"].includes(errorCode ?? "")
       expect(refused === undefined).toBe(status === "queued" && !mayHaveGone)
+    }
+  )
+})
+
+describe("Repeating a Mastodon delivery", () => {
+  const window = Duration.toMillis(MastodonKeyWindow)
+  it.prop(
+    "is refused only when an earlier try may have delivered it and began past the key's window",
+    [
+      fc.constantFrom<Channel>("mastodon_dm", "bluesky_dm", "webhook"),
+      fc.integer({ min: 1, max: 6 }),
+      fc.option(fc.integer({ min: 0, max: 3 * 3_600_000 }), { nil: null })
+    ],
+    ([channel, attempts, ago]) => {
+      const sendingStartedAt = ago === null ? null : new Date(now.getTime() - ago).toISOString()
+      const risk = repostRisk({ channel, attempts, sendingStartedAt }, now)
+      expect(risk !== undefined).toBe(channel === "mastodon_dm" && attempts >= 2 && ago !== null && ago > window)
+    }
+  )
+
+  it.prop(
+    "a manual retry keeps one attempt exactly when an earlier try may have delivered it",
+    [
+      fc.option(fc.constant("2026-11-26T10:00:00Z"), { nil: null }),
+      fc.option(fc.constantFrom("rate_limited", "sender_auth", "not_configured", "unavailable", "http_503", "abandoned"), { nil: null })
+    ],
+    ([sendingStartedAt, errorCode]) => {
+      const kept = attemptsKeptOnRetry({ sendingStartedAt, errorCode })
+      const mayHaveGone = sendingStartedAt !== null && !["rate_limited", "sender_auth", "not_configured"].includes(errorCode ?? "")
+      expect(kept).toBe(mayHaveGone ? 1 : 0)
+      // The next claim counts one more: a repeat of a possible delivery is then seen by repostRisk.
+      const past = new Date(now.getTime() - 2 * 3_600_000).toISOString()
+      expect(repostRisk({ channel: "mastodon_dm", attempts: kept + 1, sendingStartedAt: past }, now) !== undefined).toBe(mayHaveGone)
     }
   )
 })

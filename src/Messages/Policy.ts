@@ -124,6 +124,7 @@ export const retryRefusal = (errorCode: string | null): string | undefined => {
   if (errorCode === null || retryableCodes.has(errorCode) || /^http_5\d\d$/.test(errorCode)) return undefined
   if (errorCode === "opted_out") return "The person opted out: it is never sent"
   if (errorCode === "replied") return "The person replied: no follow-ups"
+  if (errorCode === "delivery_unknown") return "It may have been delivered and a retry could post it twice: check the conversation, then send a new draft if it did not arrive"
   return `It failed with ${errorCode}, which a retry would meet again`
 }
 
@@ -160,6 +161,17 @@ export const sendRefusal = (
 // Answers that say the platform did not take the message: a retry after them cannot deliver it twice.
 const notDelivered = new Set(["rate_limited", "sender_auth", "not_configured"])
 
+/** An earlier try ended without a clear "not delivered" (a timeout, a 5xx, a crash): it may have gone out. */
+export const mayHaveBeenDelivered = (message: { readonly sendingStartedAt: string | null; readonly errorCode: string | null }) =>
+  message.sendingStartedAt !== null && (message.errorCode === null || !notDelivered.has(message.errorCode))
+
+/**
+ * The attempts a manual retry keeps: one when an earlier try may have delivered the message, so the next
+ * claim still knows it repeats a delivery (see `repostRisk`); none otherwise.
+ */
+export const attemptsKeptOnRetry = (message: { readonly sendingStartedAt: string | null; readonly errorCode: string | null }) =>
+  mayHaveBeenDelivered(message) ? 1 : 0
+
 /**
  * Why a message may not be taken back. Only a queued one may; and not one already tried without a clear
  * "not delivered" (a timeout, a 5xx, a crash): it may have gone out, and only its own retry, with the same
@@ -170,7 +182,7 @@ export const cancelRefusal = (
   message: { readonly status: string; readonly sendingStartedAt: string | null; readonly errorCode: string | null }
 ): string | undefined => {
   if (message.status !== "queued") return `Only a queued message can be cancelled; message ${id} is ${message.status}`
-  if (message.sendingStartedAt !== null && (message.errorCode === null || !notDelivered.has(message.errorCode))) {
+  if (mayHaveBeenDelivered(message)) {
     return `Message ${id} was already tried (${message.errorCode ?? "outcome unknown"}) and may have been delivered: ` +
       "it cannot be taken back; its retry, with the same delivery key, finds out without sending it twice"
   }
@@ -202,8 +214,28 @@ export const spacingAfterSend = (
   random: () => number = Math.random
 ): Duration.Duration => Duration.millis(Duration.toMillis(minSpacing) + random() * Duration.toMillis(jitter))
 
-/** Retries stay inside the hour Mastodon keeps an `Idempotency-Key`, so a retried status is never posted twice. */
+/** No single retry delay outlasts the hour Mastodon keeps an `Idempotency-Key`. */
 export const MaxRetryDelay = Duration.minutes(45)
+
+/** How long after its first try a Mastodon message may still be repeated under its key: the key's hour, less a margin. */
+export const MastodonKeyWindow = Duration.minutes(55)
+
+/**
+ * Why a claimed message must not be sent now: on Mastodon, an earlier try whose outcome is unknown (it kept its
+ * attempt: a timeout, a 5xx, a crash) began more than `MastodonKeyWindow` ago. Mastodon may have forgotten the
+ * key by now, so a repeat could post the message twice; a person checks the conversation instead.
+ */
+export const repostRisk = (
+  message: { readonly channel: Channel; readonly attempts: number; readonly sendingStartedAt: string | null },
+  now: Date
+): string | undefined => {
+  if (message.channel !== "mastodon_dm" || message.attempts < 2 || message.sendingStartedAt === null) return undefined
+  const since = now.getTime() - new Date(message.sendingStartedAt).getTime()
+  if (since <= Duration.toMillis(MastodonKeyWindow)) return undefined
+  return `An earlier try, ${Math.round(since / 60_000)} minutes ago, may have delivered it, and Mastodon keeps its ` +
+    "Idempotency-Key for an hour only: sending again could post it twice. Check the conversation on Mastodon; if it " +
+    "did not arrive, send a new draft"
+}
 
 /** How long a channel whose own credentials were refused waits before it tries again. */
 export const SenderAuthWait = Duration.minutes(15)

@@ -165,11 +165,13 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
      */
     const retry = Effect.fn("Messages/Repo.retry")(function*(
       id: MessageId,
-      refuse: (message: MessageRow, facts: { readonly blocked: string | null; readonly otherMessageId: number | null }) => Refusal | undefined
+      refuse: (message: MessageRow, facts: { readonly blocked: string | null; readonly otherMessageId: number | null }) => Refusal | undefined,
+      attemptsKept: (message: { readonly sendingStartedAt: string | null; readonly errorCode: string | null }) => number
     ) {
       return yield* db(sql.withTransaction(Effect.gen(function*(): Effect.fn.Return<RetryOutcome, SqlError.SqlError> {
-        const [row] = yield* sql<{ profileId: number; blocked: string | null }>`
-          SELECT m.profile_id, ${blockedReason} AS blocked FROM social_messages m JOIN social_profiles p ON p.id = m.profile_id
+        const [row] = yield* sql<{ profileId: number; blocked: string | null; sendingStartedAt: string | null; errorCode: string | null }>`
+          SELECT m.profile_id, ${blockedReason} AS blocked, m.sending_started_at, m.error_code
+          FROM social_messages m JOIN social_profiles p ON p.id = m.profile_id
           WHERE m.id = ${id} FOR UPDATE OF m, p`
         if (row === undefined) return { _tag: "NotFound" }
         const message = yield* byId(id)
@@ -178,7 +180,7 @@ export class MessagesRepo extends Effect.Service<MessagesRepo>()("Messages/Repo"
           WHERE profile_id = ${row.profileId} AND id <> ${id} AND status <> 'failed' LIMIT 1`
         const refusal = refuse(message, { blocked: row.blocked, otherMessageId: other?.id ?? null })
         if (refusal !== undefined) return { _tag: "Refused", status: message.status, refusal }
-        yield* sql`UPDATE social_messages SET status = 'queued', attempts = 0, next_attempt_at = NULL, error_code = NULL,
+        yield* sql`UPDATE social_messages SET status = 'queued', attempts = ${attemptsKept(row)}, next_attempt_at = NULL, error_code = NULL,
             error_detail = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
           WHERE id = ${id}`
         return { _tag: "Queued", message: yield* byId(id), fresh: true }

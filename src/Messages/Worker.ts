@@ -6,7 +6,7 @@ import { Supervisor } from "../Jobs/Supervisor.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { Channels } from "./Channels.js"
-import { afterSendFailure, Channels as ChannelNames, mayClaim, spacingAfterSend } from "./Policy.js"
+import { afterSendFailure, Channels as ChannelNames, mayClaim, repostRisk, spacingAfterSend } from "./Policy.js"
 import { type LeasedMessage, MessagesRepo } from "./Repo.js"
 
 /**
@@ -41,6 +41,11 @@ export class MessageWorker extends Effect.Service<MessageWorker>()("Messages/Wor
       if (Option.isSome(stop)) {
         if (stop.value === "lease_lost") return yield* Effect.logWarning(`Message ${message.id}: lease lost before sending`)
         return yield* repo.markFailed(message.id, owner, stop.value, "Checked right before sending")
+      }
+      const risk = repostRisk(message, new Date())
+      if (risk !== undefined) {
+        yield* Effect.logWarning(`Message ${message.id} not sent again: ${risk}`)
+        return yield* repo.markFailed(message.id, owner, "delivery_unknown", risk)
       }
       const outcome = yield* Effect.either(sender.send(message, owner))
       if (outcome._tag === "Right") {
