@@ -1,6 +1,7 @@
 import {
   HttpApiBuilder,
   HttpApiError,
+  HttpApiSecurity,
   HttpApiSwagger,
   HttpApp,
   HttpServer,
@@ -9,11 +10,12 @@ import {
   HttpServerResponse
 } from "@effect/platform"
 import type { SqlError } from "@effect/sql"
-import { Cause, Effect, FiberRef, Layer, Option } from "effect"
+import { Cause, Effect, Either, FiberRef, Layer, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { Api, SchemaReady } from "./Api.js"
 import { Audit } from "./Audit.js"
 import { HttpAuditLive } from "./Audit/Http.js"
+import { Authorization } from "./Auth/Api.js"
 import { AuthorizationLive } from "./Auth/Http.js"
 import { AppConfig } from "./Config.js"
 import { Discovery } from "./Discovery.js"
@@ -81,9 +83,14 @@ const routes = Screen.routesOf(Api)
  * The request as the edge sees it before any endpoint does. A body is judged by its declared length before
  * a byte is read (a chunked one, with no length, is refused: the platform would cut it off by destroying
  * the connection), then by its media type, then its content: JSON nested too deep, or text PostgreSQL
- * cannot store, is a 400 naming where it is, so no endpoint ever decodes it.
+ * cannot store, is a 400 naming where it is, so no endpoint ever decodes it. On a route behind the token,
+ * a caller without a valid one is left to the API's `401` before anything of the body is looked at.
  */
-const screen = (request: HttpServerRequest.HttpServerRequest, limits: { readonly body: number; readonly import: number }) =>
+const screen = (
+  request: HttpServerRequest.HttpServerRequest,
+  limits: { readonly body: number; readonly import: number },
+  authorization: typeof Authorization.Service
+) =>
   Effect.gen(function*() {
     const length = request.headers["content-length"]
     const chunked = request.headers["transfer-encoding"] !== undefined
@@ -91,6 +98,10 @@ const screen = (request: HttpServerRequest.HttpServerRequest, limits: { readonly
     if (!chunked && (length === undefined || Number(length) === 0)) return Option.none()
     const route = Screen.findRoute(routes, request.method, request.url.split("?")[0]!)
     if (route === undefined) return Option.none()
+    if (route.secured) {
+      const token = yield* HttpApiBuilder.securityDecode(HttpApiSecurity.bearer)
+      if (Either.isLeft(yield* Effect.either(authorization.bearer(token)))) return Option.none()
+    }
     if (chunked) {
       return Option.some(json(
         new BadRequest({ message: "Send the request body with a Content-Length header; chunked bodies are not accepted" }),
@@ -144,14 +155,16 @@ const screen = (request: HttpServerRequest.HttpServerRequest, limits: { readonly
  * carries only the request id while the log carries the cause under the same id. Declared errors pass
  * through to be encoded with their status.
  */
-const Edge = Layer.unwrapEffect(Effect.map(AppConfig, ({ maxBodyBytes, maxImportBytes }) =>
-  HttpApiBuilder.middleware(Api, (app) =>
+const Edge = Layer.unwrapEffect(Effect.gen(function*() {
+  const { maxBodyBytes, maxImportBytes } = yield* AppConfig
+  const authorization = yield* Authorization
+  return HttpApiBuilder.middleware(Api, (app) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
-      const refused = yield* screen(request, { body: maxBodyBytes, import: maxImportBytes })
+      const refused = yield* screen(request, { body: maxBodyBytes, import: maxImportBytes }, authorization)
       return Option.isSome(refused) ? refused.value : yield* app
     }).pipe(Effect.catchAllCause(settle)))
-))
+})).pipe(Layer.provide(AuthorizationLive))
 
 const settle = (
   cause: Cause.Cause<unknown>

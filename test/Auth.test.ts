@@ -4,7 +4,7 @@ import { call, pgAppLayer } from "./support/App.js"
 
 const token = "test-token-0123456789"
 
-layer(pgAppLayer({ API_TOKEN: token }), { timeout: "60 seconds", excludeTestServices: true })("With API_TOKEN set", (it) => {
+layer(pgAppLayer({ API_TOKEN: token, MAX_BODY_BYTES: "2048" }), { timeout: "60 seconds", excludeTestServices: true })("With API_TOKEN set", (it) => {
   it.effect("every /api route needs the bearer token", () =>
     Effect.gen(function*() {
       for (const [method, path] of [["GET", "/api/social/profiles"], ["GET", "/api/social/profiles/1"], ["POST", "/api/social/discover"], ["GET", "/api/social/discover/1"]] as const) {
@@ -22,6 +22,21 @@ layer(pgAppLayer({ API_TOKEN: token }), { timeout: "60 seconds", excludeTestServ
         body: { platform: "github", filters: { location: "Lisbon" } }
       })
       expect(created.status).toBe(202)
+    }))
+
+  it.effect("a body sent without a valid token is not read: the answer is 401 whatever it holds", () =>
+    Effect.gen(function*() {
+      const deep = "[".repeat(40) + "]".repeat(40)
+      const bodies = [["not json {", 400], [deep, 400], [JSON.stringify({ filters: { query: "x".repeat(4096) } }), 413]] as const
+      for (const [raw, withToken] of bodies) {
+        for (const headers of [{}, { authorization: `Bearer ${token}x` }]) {
+          const refused = yield* call("POST", "/api/social/discover", { raw, headers })
+          expect(refused.status).toBe(401)
+          expect(refused.body._tag).toBe("Unauthorized")
+        }
+        // The same body from a known caller is screened as usual.
+        expect((yield* call("POST", "/api/social/discover", { raw, headers: { authorization: `Bearer ${token}` } })).status).toBe(withToken)
+      }
     }))
 
   it.effect("health and documentation stay open", () =>

@@ -1,4 +1,4 @@
-import { HttpApi, type HttpApiGroup } from "@effect/platform"
+import { HttpApi, type HttpApiGroup, HttpApiMiddleware } from "@effect/platform"
 import { Context } from "effect"
 import { ImportBody } from "../Domain/Server.js"
 
@@ -18,6 +18,8 @@ export interface Route {
   /** Media types the endpoint's payload accepts; empty when it takes none. */
   readonly accepts: ReadonlySet<string>
   readonly importBody: boolean
+  /** Behind a security middleware (the bearer token): its body is read only once the caller is known. */
+  readonly secured: boolean
 }
 
 /** Every endpoint of the API, with the request bodies it accepts, most specific path first. */
@@ -27,7 +29,7 @@ export const routesOf = <Id extends string, Groups extends HttpApiGroup.HttpApiG
   const routes: Array<Route> = []
   HttpApi.reflect(api, {
     onGroup: () => {},
-    onEndpoint: ({ endpoint, mergedAnnotations, payloads }) => {
+    onEndpoint: ({ endpoint, mergedAnnotations, middleware, payloads }) => {
       const segments = endpoint.path.split("/")
       const pattern = new RegExp(
         `^${segments.map((s) => (s.startsWith(":") ? "[^/]+" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/")}/?$`
@@ -38,7 +40,8 @@ export const routesOf = <Id extends string, Groups extends HttpApiGroup.HttpApiG
         pattern,
         params: segments.filter((s) => s.startsWith(":")).length,
         accepts: new Set(endpoint.method === "GET" || endpoint.method === "DELETE" ? [] : payloads.keys()),
-        importBody: Context.getOption(mergedAnnotations, ImportBody)._tag === "Some"
+        importBody: Context.getOption(mergedAnnotations, ImportBody)._tag === "Some",
+        secured: [...middleware].some(HttpApiMiddleware.isSecurity)
       })
     }
   })
