@@ -43,6 +43,7 @@ import type { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
 import { mapSqlError } from "./Sql.js"
 import { MigratedDatabase } from "./Sql/Migrator.js"
 import { SchemaState } from "./Sql/SchemaState.js"
+import { textProblem } from "./Domain/Text.js"
 import { Suppressions } from "./Suppressions.js"
 import { HttpSuppressionsLive } from "./Suppressions/Http.js"
 import { WebLive } from "./Web.js"
@@ -143,7 +144,7 @@ const screen = (
       }
       problem = Screen.jsonProblem(value)
     } else {
-      problem = Option.fromNullable(Screen.textProblem(text)).pipe(Option.map((p) => `body: ${p}`), Option.getOrUndefined)
+      problem = Option.fromNullable(textProblem(text)).pipe(Option.map((p) => `body: ${p}`), Option.getOrUndefined)
     }
     return problem === undefined ? Option.none() : Option.some(json(new BadRequest({ message: problem }), 400))
   })

@@ -17,10 +17,10 @@ import { toPage } from "./Domain/Page.js"
 import type { ProfileId } from "./Domain/Profile.js"
 import { DraftsRepo } from "./Drafts/Repo.js"
 import {
+  AllChannels,
   attemptsKeptOnRetry,
   cancelRefusal,
   type ChannelSetup,
-  Channels,
   channelSetup,
   nextSendAt,
   notConfiguredMessage,
@@ -183,7 +183,7 @@ export class Messages extends Effect.Service<Messages>()("Messages", {
     /** Every channel: can it send, as whom, and how much of its cap and spacing is used. */
     const channels = Effect.fn("Messages.channels")(function*() {
       const usage = yield* repo.usage(caps)
-      return Channels.map((channel: Channel): ChannelStatus => {
+      return AllChannels.map((channel: Channel): ChannelStatus => {
         const used = usage.channels[channel]
         return {
           channel,

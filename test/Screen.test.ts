@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
-import { jsonProblem, MaxJsonDepth, mediaType, summarize, textProblem } from "../src/Http/Screen.js"
+import { textProblem } from "../src/Domain/Text.js"
+import { jsonProblem, MaxJsonDepth, mediaType, summarize } from "../src/Http/Screen.js"
 
 // JSON whose strings are all storable: no NUL, no lone surrogate.
 const storableJson = fc.jsonValue({ maxDepth: 6 }).filter((value) => !/\\u0000|\u0000|[\ud800-\udfff]/.test(JSON.stringify(value)))

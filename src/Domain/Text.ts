@@ -1,13 +1,18 @@
 import { Schema } from "effect"
 
+/** Why text cannot be stored as it is (PostgreSQL refuses NUL; a lone surrogate has no UTF-8 form), if so. */
+export const textProblem = (text: string): string | undefined =>
+  text.includes("\u0000")
+    ? "must not contain a NUL character (\\u0000)"
+    : !text.isWellFormed()
+    ? "must be well-formed Unicode (it holds a lone surrogate)"
+    : undefined
+
 /**
  * Text from a request, as PostgreSQL can store it: no NUL character (a `text` column refuses it) and no
  * lone surrogate (it cannot be encoded as UTF-8). Refused at the edge with a message naming the field.
  */
-export const Text = Schema.String.pipe(
-  Schema.filter((text) => !text.includes("\u0000") || "must not contain a NUL character (\\u0000)"),
-  Schema.filter((text) => text.isWellFormed() || "must be well-formed Unicode (it holds a lone surrogate)")
-).annotations({ identifier: "Text" })
+export const Text = Schema.String.pipe(Schema.filter((text) => textProblem(text) ?? true)).annotations({ identifier: "Text" })
 
 /** `Text`, trimmed on the way in. */
 export const TrimmedText = Schema.compose(Schema.Trim, Text).annotations({ identifier: "TrimmedText" })

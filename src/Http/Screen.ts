@@ -1,6 +1,7 @@
 import { HttpApi, type HttpApiGroup, HttpApiMiddleware } from "@effect/platform"
 import { Context } from "effect"
 import { ImportBody } from "../Domain/Server.js"
+import { textProblem } from "../Domain/Text.js"
 
 /**
  * What the edge checks before any endpoint sees a request: a body where none belongs, its media type, its
@@ -57,13 +58,6 @@ export const mediaType = (header: string | undefined): string | undefined => {
   return type === undefined || type.length === 0 ? undefined : type
 }
 
-/** Why text cannot be stored as it is (PostgreSQL refuses NUL; a lone surrogate has no UTF-8 form), if so. */
-export const textProblem = (text: string): string | undefined =>
-  text.includes("\u0000")
-    ? "must not contain a NUL character (\\u0000)"
-    : !text.isWellFormed()
-    ? "must be well-formed Unicode (it holds a lone surrogate)"
-    : undefined
 
 /**
  * The first problem in a parsed JSON body, naming where it is: nesting deeper than `maxDepth`, or a string

@@ -1,12 +1,12 @@
 import { Duration, Option } from "effect"
 import type { AppConfig } from "../Config.js"
-import type { Channel } from "../Domain/Draft.js"
+import { Channel } from "../Domain/Draft.js"
 import type { WaitingReason } from "../Domain/Message.js"
 import { attempts, retryDelay } from "../Jobs/Policy.js"
 
 /** The rules of sending, without a database: which channels can send, why a message waits, what may be retried. */
 
-export const Channels: ReadonlyArray<Channel> = ["bluesky_dm", "mastodon_dm", "webhook"]
+export const AllChannels: ReadonlyArray<Channel> = Channel.literals
 
 export interface ChannelSetup {
   readonly channel: Channel
@@ -117,7 +117,7 @@ export const waitingFor = (
 
 // Failures that retrying can cure: the network, the platform's load or limits, our own configuration, and a
 // delivery whose outcome is unknown. Anything else is the recipient's or the message's and would fail again.
-const retryableCodes = new Set(["unavailable", "rate_limited", "sender_auth", "not_configured", "abandoned", "lease_lost"])
+const retryableCodes = new Set(["unavailable", "rate_limited", "sender_auth", "not_configured", "abandoned"])
 
 /** Whether a failed message may be queued again, and if not why. */
 export const retryRefusal = (errorCode: string | null): string | undefined => {

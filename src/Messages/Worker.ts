@@ -6,7 +6,7 @@ import { Supervisor } from "../Jobs/Supervisor.js"
 import { ProfilesRepo } from "../Profiles/Repo.js"
 import { MigratedDatabase } from "../Sql/Migrator.js"
 import { Channels } from "./Channels.js"
-import { afterSendFailure, Channels as ChannelNames, mayClaim, repostRisk, spacingAfterSend } from "./Policy.js"
+import { afterSendFailure, AllChannels, mayClaim, repostRisk, spacingAfterSend } from "./Policy.js"
 import { type LeasedMessage, MessagesRepo } from "./Repo.js"
 
 /**
@@ -24,7 +24,7 @@ export class MessageWorker extends Effect.Service<MessageWorker>()("Messages/Wor
     const profiles = yield* ProfilesRepo
     const supervisor = yield* Supervisor
     const { senders } = yield* Channels
-    const configured = ChannelNames.filter((channel) => senders[channel] !== undefined)
+    const configured = AllChannels.filter((channel) => senders[channel] !== undefined)
 
     const deliver = Effect.fn("Messages/Worker.deliver")(function*(message: LeasedMessage) {
       const { owner } = message
