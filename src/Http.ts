@@ -255,8 +255,8 @@ export const ServerLive = Layer.unwrapScoped(
     if (openApi) {
       yield* Effect.logWarning(
         host === "127.0.0.1"
-          ? "API_TOKEN is not set: the API is open, so it listens on 127.0.0.1 only (this machine)"
-          : `API_TOKEN is not set and ALLOW_OPEN_API=true: /api is open to anyone who can reach ${host}:${port}`
+          ? "Neither API_TOKEN nor API_TOKENS is set: the API is open, so it listens on 127.0.0.1 only (this machine)"
+          : `Neither API_TOKEN nor API_TOKENS is set and ALLOW_OPEN_API=true: /api is open to anyone who can reach ${host}:${port}`
       )
     }
     // Registered before the server, so it runs after the server has closed and in-flight requests are done.
