@@ -22,10 +22,11 @@ interface ProfileRow {
   last_seen_at: string
   created_at: string
   updated_at: string
+  erased_at: string | null
 }
 
 const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
-  followers_count, accepts_dms, status, source, discovery_job_id, first_seen_at, last_seen_at, created_at, updated_at`
+  followers_count, accepts_dms, status, source, discovery_job_id, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
 
 // The same timestamp text as the service serves, so both answer with identical JSON.
 pg.types.setTypeParser(1184, timestampFromPostgres)
@@ -50,7 +51,8 @@ const toItem = (row: ProfileRow) => ({
   firstSeenAt: row.first_seen_at,
   lastSeenAt: row.last_seen_at,
   createdAt: row.created_at,
-  updatedAt: row.updated_at
+  updatedAt: row.updated_at,
+  erasedAt: row.erased_at
 })
 
 interface Query {

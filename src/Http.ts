@@ -1,16 +1,18 @@
 import {
   HttpApiBuilder,
   HttpApiError,
+  HttpApiSchema,
   HttpApiSecurity,
   HttpApiSwagger,
   HttpApp,
+  HttpMiddleware,
   HttpServer,
   HttpServerError,
   HttpServerRequest,
   HttpServerResponse
 } from "@effect/platform"
 import type { SqlError } from "@effect/sql"
-import { Cause, Effect, Either, FiberRef, Layer, Option } from "effect"
+import { Cause, Effect, Either, FiberRef, HashMap, Layer, LogLevel, Option, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { Api, SchemaReady } from "./Api.js"
 import { Audit } from "./Audit.js"
@@ -39,7 +41,7 @@ import { Messages } from "./Messages.js"
 import { HttpMessagesLive } from "./Messages/Http.js"
 import { Profiles } from "./Profiles.js"
 import { HttpProfilesLive } from "./Profiles/Http.js"
-import type { DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
+import { type DatabaseUnavailable, TablesMissing } from "./Domain/Database.js"
 import { mapSqlError } from "./Sql.js"
 import { MigratedDatabase } from "./Sql/Migrator.js"
 import { SchemaState } from "./Sql/SchemaState.js"
@@ -167,6 +169,18 @@ const Edge = Layer.unwrapEffect(Effect.gen(function*() {
     }).pipe(Effect.catchAllCause(settle)))
 })).pipe(Layer.provide(AuthorizationLive))
 
+// A schema without its tables fails every request with one shared error (Sql/SchemaState.ts): its body is
+// encoded once, not matched against every error the API declares on each request.
+const tablesMissingBodies = new WeakMap<TablesMissing, HttpServerResponse.HttpServerResponse>()
+const encodeTablesMissing = Schema.encodeSync(TablesMissing)
+const tablesMissing = (error: TablesMissing) => {
+  const known = tablesMissingBodies.get(error)
+  if (known !== undefined) return known
+  const response = json(encodeTablesMissing(error), HttpApiSchema.getStatusError(TablesMissing))
+  tablesMissingBodies.set(error, response)
+  return response
+}
+
 const settle = (
   cause: Cause.Cause<unknown>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, HttpApiError.HttpApiDecodeError | TablesMissing | DatabaseUnavailable> => {
@@ -178,6 +192,7 @@ const settle = (
     const { issues } = failure.value
     return Effect.fail(new HttpApiError.HttpApiDecodeError({ issues, message: Screen.summarize(issues) }))
   }
+  if (Option.isSome(failure) && failure.value instanceof TablesMissing) return Effect.succeed(tablesMissing(failure.value))
   if (Option.isSome(failure) && !HttpServerError.isServerError(failure.value)) return passThrough
   const error = Option.getOrElse(failure, () => Cause.squash(cause))
   if (HttpServerError.isServerError(error) && error._tag === "RouteNotFound") {
@@ -192,36 +207,59 @@ const settle = (
   return internalError(cause)
 }
 
-/** Gives each request an id (honouring a sane incoming `x-request-id`), `Retry-After` on 503s, and one log line. */
-const observe = (retryAfterSeconds: number) => <E, R>(app: HttpApp.Default<E, R>) =>
+/**
+ * Marks the request's fiber with its id, for the failure report and every log line written while serving
+ * it. Each request runs in a fiber of its own that ends with it, so the marks are set, not scoped: nothing
+ * runs after the request that they would need to be taken back from, and restoring them costs a tenth of a
+ * millisecond per request.
+ */
+const markRequest = (requestId: string) =>
+  FiberRef.set(CurrentRequestId, requestId).pipe(
+    Effect.zipRight(FiberRef.update(FiberRef.currentLogAnnotations, HashMap.set<string, unknown>("requestId", requestId)))
+  )
+
+/**
+ * Gives each request an id (honouring a sane incoming `x-request-id`), `Retry-After` on 503s, and one log
+ * line unless the log level leaves info out; at that level nothing of the line is built.
+ */
+const observe = (options: { readonly retryAfterSeconds: number; readonly logRequests: boolean }) =>
+<E, R>(app: HttpApp.Default<E, R>) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const requestId = requestIdOf(request)
-    const started = performance.now()
+    const started = options.logRequests ? performance.now() : 0
     // Stays 499 only when the client went away before any response was made.
     let status = 499
-    return HttpApp.appendPreResponseHandler((_, response) => {
-      status = response.status
-      return Effect.succeed(HttpServerResponse.setHeaders(response, {
-        "x-request-id": requestId,
-        ...(response.status === 503 ? { "retry-after": String(retryAfterSeconds) } : {})
-      }))
-    }).pipe(
-      Effect.zipRight(Effect.locally(app, CurrentRequestId, requestId)),
-      Effect.onExit(() => {
-        const path = request.url.split("?")[0]
-        const durationMs = Math.round((performance.now() - started) * 100) / 100
-        return Effect.logInfo(`${request.method} ${path} ${status}`).pipe(
-          Effect.annotateLogs({ method: request.method, path, status, durationMs })
-        )
-      }),
-      Effect.annotateLogs("requestId", requestId)
+    const served = markRequest(requestId).pipe(
+      Effect.zipRight(HttpApp.appendPreResponseHandler((_, response) => {
+        status = response.status
+        return Effect.succeed(HttpServerResponse.setHeaders(
+          response,
+          response.status === 503
+            ? { "x-request-id": requestId, "retry-after": String(options.retryAfterSeconds) }
+            : { "x-request-id": requestId }
+        ))
+      })),
+      Effect.zipRight(app)
     )
+    if (!options.logRequests) return served
+    return Effect.onExit(served, () => {
+      const path = request.url.split("?")[0]
+      const durationMs = Math.round((performance.now() - started) * 100) / 100
+      return Effect.logInfo(`${request.method} ${path} ${status}`).pipe(
+        Effect.annotateLogs({ method: request.method, path, status, durationMs })
+      )
+    })
   })
 
 /** The API as an HTTP app with its docs, on whatever `HttpServer` and domain services are provided. */
 export const HttpApiLive = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
-    HttpApiBuilder.serve(observe(config.retryAfterSeconds)).pipe(
+    HttpApiBuilder.serve(observe({
+      retryAfterSeconds: config.retryAfterSeconds,
+      logRequests: LogLevel.lessThanEqual(config.logLevel, LogLevel.Info)
+    })).pipe(
+      // No tracing backend is wired: a span per request, with its URL parsed and headers copied, went nowhere.
+      HttpMiddleware.withTracerDisabledWhen(() => true),
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
       Layer.provide(WebLive),
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),

@@ -1,8 +1,8 @@
 import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "@effect/platform"
 import { Data, Duration, Effect, Layer, ParseResult, Schema, Stream } from "effect"
 import { storable } from "./Domain/Text.js"
-import { createRequire } from "node:module"
 import { outboundRefusalIn } from "./Outbound/Policy.js"
+import { manifest } from "./Package.js"
 
 /**
  * Calls to the social platforms' HTTP APIs, for discovery and for sending alike: one classification of
@@ -61,16 +61,11 @@ export class ProviderRejected extends Data.TaggedError("ProviderRejected")<{
 
 export type ProviderError = ProviderUnavailable | ProviderRateLimited | ProviderRejected
 
-const pkg = createRequire(import.meta.url)("../package.json") as {
-  readonly version: string
-  readonly homepage?: string
-  readonly repository?: string | { readonly url?: string }
-}
-const projectUrl = (pkg.homepage ?? (typeof pkg.repository === "string" ? pkg.repository : pkg.repository?.url))
+const projectUrl = (manifest.homepage ?? (typeof manifest.repository === "string" ? manifest.repository : manifest.repository?.url))
   ?.replace(/^git\+/, "").replace(/\.git$/, "")
 
 /** How we introduce ourselves to every platform: name, version, and where to find out who we are. */
-export const UserAgent = `social-outreach/${pkg.version}${projectUrl !== undefined ? ` (+${projectUrl})` : ""}`
+export const UserAgent = `social-outreach/${manifest.version}${projectUrl !== undefined ? ` (+${projectUrl})` : ""}`
 
 /** Any client made into a platform client: it says who we are and keeps our tracing headers to ourselves. */
 export const asPlatformClient = (client: HttpClient.HttpClient): HttpClient.HttpClient =>

@@ -16,9 +16,18 @@ export type ProfileQuery = typeof ProfileQuery.Type
 const columns = `id, platform, external_id, handle, display_name, bio, location, url, avatar_url,
   followers_count, accepts_dms, status, source, discovery_job_id, first_seen_at, last_seen_at, created_at, updated_at, erased_at`
 
+// The same columns named as the API names them: a row read this way is already a `Profile` as it is sent.
+const apiColumns = columns.split(",").map((column) => {
+  const name = column.trim()
+  const camel = name.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase())
+  return camel === name ? name : `${name} AS "${camel}"`
+}).join(", ")
+
 export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
+    // Renaming every field of every row in JavaScript costs the list a sixth of its throughput; SQL names them.
+    const plain = sql.withoutTransforms()
 
     const byId = SqlSchema.findOne({
       Request: ProfileId,
@@ -26,20 +35,20 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
       execute: (id) => sql`SELECT ${sql.literal(columns)} FROM social_profiles WHERE id = ${id}`
     })
 
-    // Rows are not decoded here: the response schema validates every one of them on the way out, and
-    // checking each row twice costs a third of the list endpoint's throughput.
+    // Rows are neither decoded nor re-encoded: the columns and their types are the `Profile` schema's
+    // encoded form (test/ProfilesWire.test.ts holds it to that), so they are sent as PostgreSQL gives them.
     const page = (q: ProfileQuery) => {
       const where = [
-        q.platform !== undefined ? sql`platform = ${q.platform}` : undefined,
+        q.platform !== undefined ? plain`platform = ${q.platform}` : undefined,
         // Archived profiles are out of the lists unless asked for by status.
-        q.status !== undefined ? sql`status = ${q.status}` : sql`status <> 'archived'`,
+        q.status !== undefined ? plain`status = ${q.status}` : plain`status <> 'archived'`,
         q.search !== undefined
-          ? sql`(handle ILIKE ${likePattern(q.search)} OR display_name ILIKE ${likePattern(q.search)})`
+          ? plain`(handle ILIKE ${likePattern(q.search)} OR display_name ILIKE ${likePattern(q.search)})`
           : undefined,
-        q.after !== undefined ? sql`id < ${q.after}` : undefined
+        q.after !== undefined ? plain`id < ${q.after}` : undefined
       ].filter((condition) => condition !== undefined)
-      return sql<Profile>`SELECT ${sql.literal(columns)} FROM social_profiles
-        ${where.length > 0 ? sql`WHERE ${sql.and(where)}` : sql``}
+      return plain<Profile>`SELECT ${plain.literal(apiColumns)} FROM social_profiles
+        ${where.length > 0 ? plain`WHERE ${plain.and(where)}` : plain``}
         ORDER BY id DESC LIMIT ${q.limit}`
     }
 

@@ -1,5 +1,3 @@
-import { PGlite } from "@electric-sql/pglite"
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket"
 import { Data, Effect, Redacted } from "effect"
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
@@ -61,6 +59,8 @@ export const EmbeddedPostgres = {
       const db = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
+            // Loaded only here: a service on a real PostgreSQL never pays for the embedded one.
+            const { PGlite } = await import("@electric-sql/pglite")
             const db = new PGlite(directory)
             await db.waitReady
             return db
@@ -73,6 +73,7 @@ export const EmbeddedPostgres = {
       const server = yield* Effect.acquireRelease(
         Effect.tryPromise({
           try: async () => {
+            const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket")
             const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 1 })
             await server.start()
             return server

@@ -1,5 +1,6 @@
 import { Migrator, SqlClient, type SqlError } from "@effect/sql"
 import { Array, Context, Duration, Effect, Layer, Option } from "effect"
+import { existsSync } from "node:fs"
 import { readdir } from "node:fs/promises"
 import { join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -22,7 +23,9 @@ import { repairSchema } from "./Schema/Repair.js"
 // One key for "this database is being migrated", shared by every instance and by `npm run migrate`.
 const AdvisoryLockKey = 7_263_310_411
 
-export const migrationsDirectory = fileURLToPath(new URL("../migrations", import.meta.url))
+// `src/migrations` beside `src/Sql` in the source tree; `dist/migrations` beside the bundle's modules when built.
+const besideBundle = fileURLToPath(new URL("./migrations", import.meta.url))
+export const migrationsDirectory = existsSync(besideBundle) ? besideBundle : fileURLToPath(new URL("../migrations", import.meta.url))
 
 /** Where migrations come from: the files in `src/migrations` unless a test supplies its own. */
 export class MigrationLoader extends Context.Reference<MigrationLoader>()("Migrations/Loader", {

@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
-import { fileURLToPath } from "node:url"
+import { root } from "../Package.js"
 
-/** The repository root: `src/Web/` and `dist/Web/` are both two levels below it. */
-export const root = fileURLToPath(new URL("../../", import.meta.url))
 
 /** One file of the built page, by its path under the site root (`index.html`, `assets/main-XXXX.js`). */
 export interface PageFile {
