@@ -285,7 +285,8 @@ layer(serviceLayer(sending), { timeout: "120 seconds", excludeTestServices: true
       bluesky.inject("/xrpc/app.bsky.actor.searchActors", {
         kind: "status",
         status: 429,
-        headers: { "ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": String(Math.floor(Date.now() / 1000) + 3) },
+        // Counted from the request, not from now: on a busy machine the page may take seconds to get there.
+        headers: () => ({ "ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": String(Math.floor(Date.now() / 1000) + 5) }),
         body: { error: "RateLimitExceeded", message: "Rate Limit Exceeded" }
       })
       const { page, errors } = await session()

@@ -7,7 +7,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
  */
 
 export type Fault =
-  | { readonly kind: "status"; readonly status: number; readonly body?: unknown; readonly headers?: Record<string, string> }
+  | {
+    readonly kind: "status"
+    readonly status: number
+    readonly body?: unknown
+    /** Fixed, or made when the request arrives (a rate limit's reset time counted from then). */
+    readonly headers?: Record<string, string> | (() => Record<string, string>)
+  }
   | { readonly kind: "delay"; readonly ms: number }
   | { readonly kind: "malformed" }
   | { readonly kind: "missingField" }
@@ -48,7 +54,8 @@ const serve = async (handler: Handler): Promise<Fake> => {
     const fault = faults.get(url.pathname)?.shift()
     const respond = () => {
       if (fault?.kind === "status") {
-        res.writeHead(fault.status, { "content-type": "application/json", ...fault.headers })
+        const headers = typeof fault.headers === "function" ? fault.headers() : fault.headers
+        res.writeHead(fault.status, { "content-type": "application/json", ...headers })
         return res.end(JSON.stringify(fault.body ?? {}))
       }
       if (fault?.kind === "malformed") {
