@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if [ ! -f .start/build-inputs.json ] || [ -n "$(find src web package-lock.json -newer .start/build-inputs.json -print -quit)" ]; then
+if [ ! -f .start/build-stamp ] || [ -n "$(find src web package.json package-lock.json tsconfig.json -newer .start/build-stamp -print -quit)" ]; then
   npx --no-install tsx src/bin/build.ts .start
 fi
 exec node .start/main.js

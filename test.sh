@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 
 npm run --silent typecheck &
 typecheck=$!
+trap 'kill "$typecheck" 2>/dev/null' INT TERM
 npx vitest run "$@"
 tests=$?
 wait "$typecheck"

@@ -387,7 +387,7 @@ const main = async () => {
   const table = [header, header.map(() => "---") as typeof header, ...rows].map((cells) => `| ${cells.join(" | ")} |`).join("\n")
 
   const cpu = cpus()[0]?.model ?? "unknown CPU"
-  const pgVersion = await withClient(adminUrl, (c) => c.query<{ v: string }>("SHOW server_version").then((r) => r.rows[0]!.v))
+  const pgVersion = await withClient(adminUrl, (c) => c.query<{ server_version: string }>("SHOW server_version").then((r) => r.rows[0]!.server_version))
   const machine = `${cpus().length} × ${cpu}, ${round(totalmem() / 2 ** 30)} GiB; Node ${process.version}; PostgreSQL ${pgVersion}; ` +
     `load average at the start ${loadavg().map((l) => round(l, 1)).join(" ")}`
   const report = `# Benchmark results
@@ -396,7 +396,7 @@ const main = async () => {
 
 Machine: ${machine}.
 Load: wrk \`-t1 -c${Connections}\`, ${WarmupSeconds} s warm-up then ${LoadSeconds} s per run, ${Rounds} rounds alternating
-which server goes first; ${SeedRows} profiles, \`limit=50\`; the service as deployed (workers on, \`LOG_LEVEL=warn\`); the
+which server goes first; ${SeedRows} profiles, \`limit=50\`; the service built as deployed, workers on, \`LOG_LEVEL=warn\` (no access log, as the baseline); the
 baseline (\`bench/fastify.ts\`) answers the same bytes, checked before measuring. The PostgreSQL ceiling is
 \`pgbench -M prepared -c ${Connections} -T 3\` on the SQL the endpoint runs.
 

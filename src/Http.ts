@@ -35,6 +35,7 @@ import { Erasure } from "./Erasure.js"
 import { HttpErasureLive } from "./Erasure/Http.js"
 import { Health } from "./Health.js"
 import { HttpHealthLive } from "./Health/Http.js"
+import { json } from "./Http/Json.js"
 import * as Screen from "./Http/Screen.js"
 import * as Server from "./Http/Server.js"
 import { Messages } from "./Messages.js"
@@ -67,8 +68,6 @@ const requestIdOf = (request: HttpServerRequest.HttpServerRequest) => {
   const given = request.headers["x-request-id"]
   return given !== undefined && RequestIdPattern.test(given) ? given : randomUUID()
 }
-
-const json = (body: unknown, status: number) => HttpServerResponse.unsafeJson(body, { status })
 
 const internalError = (cause: Cause.Cause<unknown>) =>
   Effect.gen(function*() {

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import packageJson from "../package.json" with { type: "json" }
 
 /** The nearest folder holding `package.json` above `start`: the same from `src/X/`, `dist/` or a bundle chunk. */
 const rootAbove = (start: string): string => {
@@ -12,9 +13,9 @@ const rootAbove = (start: string): string => {
 /** The repository root, with a trailing slash. */
 export const root = `${rootAbove(dirname(fileURLToPath(import.meta.url)))}/`
 
-/** This package's manifest: its version and where it lives, for how we introduce ourselves. */
-export const manifest = JSON.parse(readFileSync(`${root}package.json`, "utf8")) as {
+/** This package's manifest (built in, as `Api.ts` has it): its version and where it lives. */
+export const manifest: {
   readonly version: string
   readonly homepage?: string
   readonly repository?: string | { readonly url?: string }
-}
+} = packageJson

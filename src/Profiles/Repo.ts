@@ -47,7 +47,7 @@ export class ProfilesRepo extends Effect.Service<ProfilesRepo>()("Profiles/Repo"
           : undefined,
         q.after !== undefined ? plain`id < ${q.after}` : undefined
       ].filter((condition) => condition !== undefined)
-      return plain<Profile>`SELECT ${plain.literal(apiColumns)} FROM social_profiles
+      return plain<typeof Profile.Encoded>`SELECT ${plain.literal(apiColumns)} FROM social_profiles
         ${where.length > 0 ? plain`WHERE ${plain.and(where)}` : plain``}
         ORDER BY id DESC LIMIT ${q.limit}`
     }

@@ -2,7 +2,6 @@ import { createHash } from "node:crypto"
 import { readFile } from "node:fs/promises"
 import { root } from "../Package.js"
 
-
 /** One file of the built page, by its path under the site root (`index.html`, `assets/main-XXXX.js`). */
 export interface PageFile {
   readonly path: string

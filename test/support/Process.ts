@@ -21,7 +21,7 @@ const quietEnv = (env: Record<string, string>) => ({
   ...env
 })
 
-/** `src/main.ts` → the same module compiled for this test run (see GlobalSetup.ts). */
+/** `src/main.ts` or `src/bin/migrate.ts` → its bundle built for this test run (see GlobalSetup.ts). */
 export const compiled = (script: string) => join(testBuild, relative("src", script).replace(/\.ts$/, ".js"))
 
 /** Starts a script of `src/` (compiled) from the repository root; the caller waits for or kills it. */
